@@ -1,0 +1,58 @@
+# Everything a developer or CI needs; each target sets up what it depends on.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+SPACY_MODEL := build/spacy-en-accounts
+INSTALLED := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+
+.PHONY: help install spacy train run shell test lint validate pytest story-test eval bench forget clean
+
+help:
+	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
+	@echo "make test   - every test: lint, types, data validation, pytest, test stories"
+	@echo "make shell  - chat with the assistant in the terminal (rasa shell)"
+	@echo "make train  - train the model if data or config changed"
+
+$(INSTALLED): requirements.lock scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	touch $@
+
+install: $(INSTALLED)
+
+$(SPACY_MODEL)/meta.json: $(INSTALLED) nlu_components/spacy_model.py
+	$(PY) -m nlu_components.spacy_model --output $(SPACY_MODEL)
+
+spacy: $(SPACY_MODEL)/meta.json
+
+# Rasa fingerprints config, domain and data: it retrains only when one of them changed.
+train: spacy
+	$(RASA) train --fixed-model-name accounts --out models
+
+run: train
+	$(PY) -m stack run
+
+shell: train
+	$(PY) -m stack shell
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+validate: $(INSTALLED)
+	$(RASA) data validate --fail-on-warnings
+
+pytest: train
+	$(VENV)/bin/pytest
+
+story-test: train
+	$(RASA) test core --model models --stories tests/stories \
+	  --fail-on-prediction-errors --out reports/story-tests
+
+test: lint validate pytest story-test
+
+clean:
+	rm -rf build models var reports/story-tests

@@ -1,0 +1,39 @@
+"""Low NLU confidence: offer the likely topics in plain words instead of guessing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import render, replies
+
+MAX_SUGGESTIONS = 3
+
+
+def topic_titles() -> dict[str, str]:
+    """Intent name -> the plain-words title the topic menu uses for it."""
+    return {button["payload"].lstrip("/"): button["title"] for button in replies()["topic_menu"]}
+
+
+class ActionDefaultAskAffirmation(Action):
+    """First stage of the two-stage fallback: "Did you mean …?" with the best guesses."""
+
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        titles = topic_titles()
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        guesses = [item["name"] for item in ranking if item.get("name") in titles]
+        buttons = [
+            {"title": titles[name], "payload": f"/{name}"} for name in guesses[:MAX_SUGGESTIONS]
+        ]
+        something_else, _ = render("something_else")
+        buttons.append({"title": something_else, "payload": "/deny"})
+        text, _ = render("did_you_mean")
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []

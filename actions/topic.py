@@ -1,0 +1,46 @@
+"""The action behind every topic intent: start the topic, using what is known already."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import account_check, flow
+from actions.flow import Turn
+
+
+async def start_topic(turn: Turn, topic_name: str) -> None:
+    """Gives the topic's first step, or skips ahead when the account state is known.
+
+    An address in the same message is checked straight away (typos, SSO, code offer);
+    a learner who already proved their address goes to the step that fits the account.
+    """
+    topic = flow.enter(turn, topic_name)
+    if topic.intro:
+        turn.say(topic.intro)
+    address = turn.latest_entity("email")
+    if address:
+        if topic.on_address is None:
+            await topic.steps[0].run(turn)
+        await account_check.receive_address(turn, address)
+    elif not (topic.checks_accounts and await account_check.use_account_state(turn)):
+        await flow.give_step(turn, topic_name)
+
+
+class TopicAction(Action):
+    """Starts the topic named by `topic`; subclasses only name the action and the topic."""
+
+    action_name: ClassVar[str]
+    topic: ClassVar[str]
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = Turn(dispatcher, tracker)
+        await start_topic(turn, self.topic)
+        return turn.events

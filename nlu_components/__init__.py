@@ -1,0 +1,1 @@
+"""Custom NLU pieces: the offline spaCy pipeline and the address/code extractor."""

@@ -1,0 +1,84 @@
+"""Finds email addresses and one-time codes in a message with spaCy's token attributes.
+
+Addresses and 6-digit codes have a fixed shape, so a learned extractor only adds
+ways to get them wrong. spaCy's `like_email` decides what is an address; any other
+token with an "@" between two non-empty parts is reported too, so the assistant
+can tell the learner that the address looks incomplete instead of ignoring it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+
+def find_entities(doc: Any, text: str) -> list[dict[str, Any]]:
+    """Returns `email` and `code` entities for a spaCy doc of `text`."""
+    entities = []
+    tokens = list(doc)
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        start, end = token.idx, token.idx + len(token.text)
+        kind = None
+        if token.like_email or _looks_like_partial_address(token.text):
+            kind = "email"
+        elif token.is_digit and len(token.text) == 6:
+            kind = "code"
+        elif (
+            token.is_digit
+            and len(token.text) == 3
+            and index + 1 < len(tokens)
+            and tokens[index + 1].is_digit
+            and len(tokens[index + 1].text) == 3
+        ):
+            # "123 456": a code read out in two halves.
+            kind = "code"
+            index += 1
+            end = tokens[index].idx + 3
+        if kind:
+            entities.append({"entity": kind, "start": start, "end": end, "value": text[start:end]})
+        index += 1
+    return entities
+
+
+def _looks_like_partial_address(text: str) -> bool:
+    local, at, domain = text.partition("@")
+    return bool(at and local and domain and domain[0].isalnum())
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class AccountEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds `email` and `code` entities using the doc SpacyNLP already made."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [SpacyNLP]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> AccountEntityExtractor:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            if doc is None:
+                continue
+            found = self.add_extractor_name(find_entities(doc, message.get(TEXT)))
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages

@@ -1,0 +1,236 @@
+"""The processes of one running stack, started in order and stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEFAULT_API_KEY = "dev-key"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Waits until `url` answers with a 2xx status; fails early if `process` dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if 200 <= response.status < 300:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
+
+
+@dataclass
+class StackConfig:
+    """Ports, files and settings of one stack; defaults are the ones `make run` uses."""
+
+    account_port: int = 8001
+    action_port: int = 5055
+    rasa_port: int = 5005
+    model: Path = ROOT / "models"
+    var_dir: Path = ROOT / "var"
+    api_key: str = DEFAULT_API_KEY
+    account_timeout: float = 3.0
+    cors_origins: tuple[str, ...] = ("http://localhost:8080", "http://127.0.0.1:8080")
+    enable_api: bool = False
+    api_token: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+
+    @classmethod
+    def on_free_ports(cls, var_dir: Path, **overrides: object) -> StackConfig:
+        """A stack that can run beside another one (tests, benchmarks)."""
+        ports = {
+            "account_port": free_port(),
+            "action_port": free_port(),
+            "rasa_port": free_port(),
+        }
+        return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+    @property
+    def account_url(self) -> str:
+        return f"http://127.0.0.1:{self.account_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.var_dir / "tracker.db"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "ACCOUNT_SERVICE_URL": self.account_url,
+                "ACCOUNT_SERVICE_API_KEY": self.api_key,
+                "ACCOUNT_SERVICE_TIMEOUT": str(self.account_timeout),
+                "SANIC_HOST": "127.0.0.1",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def write_endpoints(self) -> Path:
+        """Endpoints for this stack: its action server and its own SQLite tracker store."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        path = self.var_dir / "endpoints.yml"
+        path.write_text(
+            "action_endpoint:\n"
+            f"  url: {self.action_url}\n"
+            "tracker_store:\n"
+            "  type: SQL\n"
+            "  dialect: sqlite\n"
+            f"  db: {self.tracker_db}\n"
+        )
+        return path
+
+
+class Stack:
+    """Starts the three processes in dependency order and stops them all on exit."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        log_dir = self.config.log_dir
+        output = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            output = (log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.config.environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def start_account_service(self) -> None:
+        config = self.config
+        config.var_dir.mkdir(parents=True, exist_ok=True)
+        process = self._spawn(
+            "account-service",
+            [
+                sys.executable,
+                "-m",
+                "account_service",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(config.account_port),
+                "--db",
+                str(config.var_dir / "accounts.db"),
+            ],
+        )
+        wait_for_http(f"{config.account_url}/health", 30, process)
+
+    def start_action_server(self) -> None:
+        process = self._spawn(
+            "action-server",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.config.action_port),
+            ],
+        )
+        wait_for_http(f"http://127.0.0.1:{self.config.action_port}/health", 90, process)
+
+    def rasa_command(self) -> list[str]:
+        config = self.config
+        command = [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            str(config.model),
+            "--endpoints",
+            str(config.write_endpoints()),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(config.rasa_port),
+            "--cors",
+            *config.cors_origins,
+        ]
+        if config.enable_api:
+            command.append("--enable-api")
+            if config.api_token:
+                command += ["--auth-token", config.api_token]
+        return command
+
+    def start_rasa(self) -> None:
+        process = self._spawn("rasa", self.rasa_command())
+        wait_for_http(f"{self.config.rasa_url}/webhooks/rest/", 180, process)
+
+    def start(self) -> Stack:
+        try:
+            self.start_account_service()
+            self.start_action_server()
+            self.start_rasa()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop_process(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.stop_process(name)
+
+
+@contextmanager
+def running(config: StackConfig) -> Iterator[Stack]:
+    stack = Stack(config).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
