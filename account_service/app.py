@@ -1,0 +1,325 @@
+"""aiohttp application for the mock account service.
+
+``create_app`` takes its clock and code generator as arguments so tests can run
+the real app in-process and still control expiry and read predictable codes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from account_service import mailer
+from account_service.addresses import is_valid_email, mask_email, normalize_email
+from account_service.store import AccountStore, Clock
+
+logger = logging.getLogger("account_service")
+
+DEFAULT_API_KEY = "dev-key"
+DEFAULT_PUBLIC_URL = "http://localhost:8001"
+MAX_ID_LENGTH = 200
+MAX_TEXT_LENGTH = 5000
+MAX_TRANSCRIPT_TURNS = 500
+PRIORITIES = ("normal", "high")
+SENDERS = ("user", "bot")
+
+_DOMAIN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
+_CODE_SEPARATORS_RE = re.compile(r"[\s-]+")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+STORE_KEY = web.AppKey("store", AccountStore)
+CONFIG_KEY = web.AppKey("config", dict)
+
+
+class ApiError(Exception):
+    """Raised by handlers to answer with a fixed JSON error instead of a traceback."""
+
+    def __init__(self, status: int, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("error", "error"))
+        self.status = status
+        self.payload = payload
+
+
+def _bad_request() -> ApiError:
+    return ApiError(400, {"error": "bad_request"})
+
+
+def _default_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+class SafeAccessLogger(AbstractAccessLogger):
+    """Access log without query strings, because ``/outbox?to=`` carries an address."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
+        )
+
+
+@web.middleware
+async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return web.json_response(error.payload, status=error.status)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        reason = error.reason.lower().replace(" ", "_")
+        return web.json_response({"error": reason}, status=error.status)
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal_error"}, status=500)
+
+
+@web.middleware
+async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path == "/health":
+        return await handler(request)
+    expected: str = request.app[CONFIG_KEY]["api_key"]
+    given = request.headers.get("X-API-Key", "")
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, {"error": "unauthorized"})
+    return await handler(request)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_request() from None
+    if not isinstance(body, dict):
+        raise _bad_request()
+    return body
+
+
+def _text_field(body: dict[str, Any], name: str, max_length: int = MAX_ID_LENGTH) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise _bad_request()
+    return value.strip()
+
+
+def _email_field(body: dict[str, Any], name: str = "email") -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise _bad_request()
+    if not is_valid_email(value):
+        raise ApiError(400, {"error": "invalid_email"})
+    return normalize_email(value)
+
+
+def _store(request: web.Request) -> AccountStore:
+    return request.app[STORE_KEY]
+
+
+def _link(request: web.Request, kind: str) -> str:
+    return f"{request.app[CONFIG_KEY]['public_url']}/{kind}/{secrets.token_urlsafe(24)}"
+
+
+# -- handlers ----------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def request_code(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    email = _email_field(body)
+    conversation_id = _text_field(body, "conversation_id")
+    generate: Callable[[], str] = request.app[CONFIG_KEY]["code_generator"]
+    code = generate()
+    store = _store(request)
+    issue = store.issue_code(email, conversation_id, code)
+    if not issue.allowed:
+        logger.info("code refused for %s: hourly limit", mask_email(email))
+        return web.json_response(
+            {"error": "too_many_codes", "retry_after_seconds": issue.retry_after_seconds},
+            status=429,
+            headers={"Retry-After": str(issue.retry_after_seconds)},
+        )
+    mail = mailer.code_mail(code)
+    store.add_mail(email, mail.subject, mail.body, conversation_id)
+    logger.info("code sent to %s", mask_email(email))
+    return web.json_response({"status": "sent"}, status=202)
+
+
+async def verify_code(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    email = _email_field(body)
+    conversation_id = _text_field(body, "conversation_id")
+    raw_code = body.get("code")
+    if not isinstance(raw_code, str) or len(raw_code) > 100:
+        raise _bad_request()
+    code = _CODE_SEPARATORS_RE.sub("", raw_code)
+    result = _store(request).check_code(email, conversation_id, code)
+    logger.info("code check for %s: %s", mask_email(email), result.status)
+    payload: dict[str, Any] = {"status": result.status}
+    if result.token is not None:
+        payload["token"] = result.token
+    if result.attempts_left is not None:
+        payload["attempts_left"] = result.attempts_left
+    return web.json_response(payload)
+
+
+async def account_state(request: web.Request) -> web.Response:
+    token = request.headers.get("X-Verification-Token", "")
+    store = _store(request)
+    email = store.token_email(token) if token else None
+    if email is None:
+        raise ApiError(401, {"error": "invalid_token"})
+    return web.json_response(store.account_state(email))
+
+
+async def domain_sso(request: web.Request) -> web.Response:
+    domain = request.match_info["domain"].strip().lower()
+    if not _DOMAIN_RE.match(domain):
+        raise ApiError(400, {"error": "invalid_domain"})
+    organization, required = _store(request).domain_sso(domain)
+    return web.json_response(
+        {"domain": domain, "organization": organization, "sso_required": required}
+    )
+
+
+async def password_reset(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    email = _email_field(body)
+    conversation_id = _text_field(body, "conversation_id")
+    store = _store(request)
+    account = store.get_account(email)
+    if account is None:
+        mail = mailer.unknown_address_reset_mail()
+    elif "password" in account.sign_in_methods:
+        mail = mailer.password_reset_mail(_link(request, "reset"))
+    else:
+        mail = mailer.no_password_mail(account.sign_in_methods, account.sso_organization)
+    store.add_mail(email, mail.subject, mail.body, conversation_id)
+    logger.info("password reset mail sent to %s", mask_email(email))
+    return web.json_response({"status": "accepted"}, status=202)
+
+
+async def verification_email(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    email = _email_field(body)
+    conversation_id = _text_field(body, "conversation_id")
+    store = _store(request)
+    account = store.get_account(email)
+    if account is not None and not account.email_verified:
+        mail = mailer.confirm_email_mail(_link(request, "confirm"))
+        store.add_mail(email, mail.subject, mail.body, conversation_id)
+        logger.info("confirmation mail sent to %s", mask_email(email))
+    return web.json_response({"status": "accepted"}, status=202)
+
+
+def _transcript_field(body: dict[str, Any]) -> list[dict[str, str]]:
+    turns = body.get("transcript", [])
+    if not isinstance(turns, list) or len(turns) > MAX_TRANSCRIPT_TURNS:
+        raise _bad_request()
+    cleaned: list[dict[str, str]] = []
+    for turn in turns:
+        if not isinstance(turn, dict):
+            raise _bad_request()
+        sender, text = turn.get("sender"), turn.get("text")
+        if sender not in SENDERS or not isinstance(text, str) or len(text) > MAX_TEXT_LENGTH:
+            raise _bad_request()
+        cleaned.append({"sender": sender, "text": text})
+    return cleaned
+
+
+async def create_ticket(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    conversation_id = _text_field(body, "conversation_id")
+    topic = _text_field(body, "topic")
+    priority = body.get("priority", "normal")
+    if priority not in PRIORITIES:
+        raise _bad_request()
+    transcript = _transcript_field(body)
+    email = _email_field(body) if body.get("email") is not None else None
+    ticket_id = _store(request).create_ticket(conversation_id, topic, priority, transcript, email)
+    logger.info("ticket %s created (%s priority)", ticket_id, priority)
+    return web.json_response({"ticket_id": ticket_id}, status=201)
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    ticket = _store(request).get_ticket(request.match_info["ticket_id"])
+    if ticket is None:
+        raise ApiError(404, {"error": "not_found"})
+    return web.json_response(ticket)
+
+
+async def outbox(request: web.Request) -> web.Response:
+    address = request.query.get("to")
+    if not address:
+        raise _bad_request()
+    if not is_valid_email(address):
+        raise ApiError(400, {"error": "invalid_email"})
+    return web.json_response(_store(request).mails_to(normalize_email(address)))
+
+
+async def forget_conversation(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["conversation_id"]
+    deleted = _store(request).forget_conversation(conversation_id)
+    logger.info("conversation records deleted: %s", deleted)
+    return web.json_response({"deleted": deleted})
+
+
+# -- factory -----------------------------------------------------------------
+
+
+def create_app(
+    db_path: str | Path,
+    seed_path: str | Path | None = None,
+    api_key: str | None = None,
+    clock: Clock = time.time,
+    code_generator: Callable[[], str] | None = None,
+    public_url: str = DEFAULT_PUBLIC_URL,
+) -> web.Application:
+    """Build the app; the database is opened and seeded only when the app starts."""
+    if api_key is None:
+        api_key = os.environ.get("ACCOUNT_SERVICE_API_KEY", DEFAULT_API_KEY)
+    if not api_key:
+        raise ValueError("an API key is required")
+    app = web.Application(middlewares=[_error_middleware, _auth_middleware])
+    app[CONFIG_KEY] = {
+        "api_key": api_key,
+        "code_generator": code_generator or _default_code,
+        "public_url": public_url.rstrip("/"),
+    }
+    store = AccountStore(db_path, clock)
+    app[STORE_KEY] = store
+
+    async def store_lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        store.open()
+        if seed_path is not None:
+            store.seed(json.loads(Path(seed_path).read_text(encoding="utf-8")))
+        try:
+            yield
+        finally:
+            store.close()
+
+    app.cleanup_ctx.append(store_lifecycle)
+    app.router.add_get("/health", health)
+    app.router.add_post("/codes", request_code)
+    app.router.add_post("/codes/verify", verify_code)
+    app.router.add_get("/accounts/state", account_state)
+    app.router.add_get("/domains/{domain}/sso", domain_sso)
+    app.router.add_post("/password-reset", password_reset)
+    app.router.add_post("/verification-email", verification_email)
+    app.router.add_post("/tickets", create_ticket)
+    app.router.add_get("/tickets/{ticket_id}", get_ticket)
+    app.router.add_get("/outbox", outbox)
+    app.router.add_delete("/conversations/{conversation_id}", forget_conversation)
+    return app

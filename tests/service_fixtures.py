@@ -1,0 +1,211 @@
+"""Pytest plugin: the real account service on a free port, a client for it, and faulty servers.
+
+Tests talk real HTTP to the real app so the client and the API are checked
+together; only the clock is fake, to test expiry without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from json import loads
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from account_service.app import SafeAccessLogger, create_app
+from actions.account_client import AccountClient
+
+SEED_PATH = Path(__file__).resolve().parent.parent / "account_service" / "seed.json"
+TEST_API_KEY = "test-key"
+# Short enough that the "slow" fault server trips it quickly.
+FAULT_CLIENT_TIMEOUT = 0.5
+FAULT_MODES = ("down", "slow", "http500", "malformed_json", "unexpected_json")
+_CODE_RE = re.compile(r"\b(\d{6})\b")
+
+
+class FakeClock:
+    """Callable clock the app reads instead of time.time; tests move it forward."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class RunningService:
+    """Handle on a started service: where it is, its key, its clock, raw HTTP helpers."""
+
+    url: str
+    api_key: str
+    clock: FakeClock
+    db_path: Path
+    session: aiohttp.ClientSession = field(repr=False)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> tuple[int, Any]:
+        """Raw request; returns status and parsed JSON body (None if the body is empty)."""
+        all_headers = {"X-API-Key": self.api_key} if auth else {}
+        all_headers.update(headers or {})
+        async with self.session.request(
+            method, self.url + path, json=json, data=data, headers=all_headers, params=params
+        ) as response:
+            text = await response.text()
+            return response.status, (loads(text) if text else None)
+
+    async def outbox(self, address: str) -> list[dict[str, Any]]:
+        status, body = await self.call("GET", "/outbox", params={"to": address})
+        assert status == 200, body
+        assert isinstance(body, list)
+        return body
+
+    async def latest_code(self, address: str) -> str:
+        """The newest one-time code mailed to ``address``, read the way a tester would."""
+        mails = [m for m in await self.outbox(address) if m["subject"] == "Your one-time code"]
+        assert mails, f"no code mail for {address}"
+        match = _CODE_RE.search(mails[-1]["body"])
+        assert match, "code mail has no 6-digit code"
+        return match.group(1)
+
+    async def verified_token(self, address: str, conversation_id: str = "conv-test") -> str:
+        """Run the whole code flow for ``address`` and return the verification token."""
+        status, body = await self.call(
+            "POST", "/codes", json={"email": address, "conversation_id": conversation_id}
+        )
+        assert status == 202, body
+        code = await self.latest_code(address)
+        status, body = await self.call(
+            "POST",
+            "/codes/verify",
+            json={"email": address, "code": code, "conversation_id": conversation_id},
+        )
+        assert status == 200 and body["status"] == "verified", body
+        return str(body["token"])
+
+
+async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log_class=SafeAccessLogger)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=0.5)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"
+
+
+@asynccontextmanager
+async def run_service(
+    db_path: Path,
+    clock: FakeClock | None = None,
+    seed_path: Path | None = SEED_PATH,
+    api_key: str = TEST_API_KEY,
+) -> AsyncIterator[RunningService]:
+    """Start the real app on a free localhost port for the duration of the block."""
+    clock = clock or FakeClock()
+    app = create_app(db_path, seed_path=seed_path, api_key=api_key, clock=clock)
+    runner, url = await _start(app)
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    try:
+        yield RunningService(
+            url=url, api_key=api_key, clock=clock, db_path=db_path, session=session
+        )
+    finally:
+        await session.close()
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def account_service(tmp_path: Path) -> AsyncIterator[RunningService]:
+    """The seeded service with its own SQLite file under tmp_path."""
+    async with run_service(tmp_path / "accounts.db") as service:
+        yield service
+
+
+@pytest.fixture
+async def account_client(account_service: RunningService) -> AsyncIterator[AccountClient]:
+    """A client pointed at ``account_service`` with the test API key."""
+    client = AccountClient(account_service.url, account_service.api_key, timeout=5.0)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fault_app(mode: str, release: asyncio.Event) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if mode == "slow":
+            try:
+                await asyncio.wait_for(release.wait(), timeout=10)
+            except asyncio.TimeoutError:
+                pass
+            return web.json_response({"status": "ok"})
+        if mode == "http500":
+            return web.json_response({"error": "internal_error"}, status=500)
+        if mode == "malformed_json":
+            return web.Response(
+                text='{"status": "sent", "token": ', content_type="application/json"
+            )
+        if mode == "unexpected_json":
+            return web.json_response(["not", "what", "the", "client", "expects"])
+        raise AssertionError(f"unknown fault mode {mode}")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+FaultServerFactory = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def fault_server() -> AsyncIterator[FaultServerFactory]:
+    """Factory: ``await fault_server(mode)`` returns a base URL that misbehaves as asked.
+
+    Modes: "down" (nothing listens), "slow" (answers after the client gave up),
+    "http500", "malformed_json" (cut-off JSON), "unexpected_json" (valid JSON, wrong shape).
+    """
+    runners: list[web.AppRunner] = []
+    release = asyncio.Event()
+
+    async def start(mode: str) -> str:
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode}")
+        if mode == "down":
+            return f"http://127.0.0.1:{_free_port()}"
+        runner, url = await _start(_fault_app(mode, release))
+        runners.append(runner)
+        return url
+
+    try:
+        yield start
+    finally:
+        release.set()
+        for runner in runners:
+            await runner.cleanup()
