@@ -7,6 +7,8 @@ SPACY_MODEL := build/spacy-en-accounts
 INSTALLED := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy train run shell test lint validate pytest story-test eval bench forget clean
 

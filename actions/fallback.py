@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import render, replies
+from actions.replies import render, replies, say
 
 MAX_SUGGESTIONS = 3
 
@@ -37,3 +38,29 @@ class ActionDefaultAskAffirmation(Action):
         text, _ = render("did_you_mean")
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
+
+
+class ActionDefaultAskRephrase(Action):
+    """Second stage: the learner said none of the guesses fit, so ask them to rephrase."""
+
+    def name(self) -> str:
+        return "action_default_ask_rephrase"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        say(dispatcher, "rephrase")
+        return []
+
+
+class ActionDefaultFallback(Action):
+    """Last stage: still unclear, so offer the topic menu or a person (never a guess)."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        say(dispatcher, "unclear_offer")
+        return [UserUtteranceReverted()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
@@ -29,11 +30,18 @@ async def start_topic(turn: Turn, topic_name: str) -> None:
         await flow.give_step(turn, topic_name)
 
 
-class TopicAction(Action):
-    """Starts the topic named by `topic`; subclasses only name the action and the topic."""
+class TopicAction(Action, abc.ABC):
+    """Starts the topic named by `topic`; subclasses only name the action and the topic.
+
+    Abstract, so the action server registers the subclasses but not this base.
+    """
 
     action_name: ClassVar[str]
-    topic: ClassVar[str]
+
+    @property
+    @abc.abstractmethod
+    def topic(self) -> str:
+        """The name of the topic (see `flow.TOPICS`) this action starts."""
 
     def name(self) -> str:
         return self.action_name
