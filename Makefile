@@ -10,7 +10,11 @@ export PYTHONHASHSEED := 0
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install spacy train run shell test lint validate pytest story-test eval bench forget clean
+# What the tests need; the parts in mk/*.mk add their own targets to it.
+TEST_DEPS := train system-deps
+-include mk/*.mk
+
+.PHONY: help install system-deps spacy train run shell test lint validate pytest story-test clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -23,6 +27,10 @@ $(INSTALLED): requirements.lock scripts/bootstrap.sh
 	touch $@
 
 install: $(INSTALLED)
+
+# Debian packages for the browser and cluster tests (system-packages.txt).
+system-deps:
+	scripts/system-deps.sh
 
 $(SPACY_MODEL)/meta.json: $(INSTALLED) nlu_components/spacy_model.py
 	$(PY) -m nlu_components.spacy_model --output $(SPACY_MODEL)
@@ -47,7 +55,7 @@ lint: $(INSTALLED)
 validate: $(INSTALLED)
 	$(RASA) data validate --fail-on-warnings
 
-pytest: train
+pytest: $(TEST_DEPS)
 	$(VENV)/bin/pytest
 
 story-test: train

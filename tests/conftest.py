@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.service_fixtures"]
+pytest_plugins = ["tests.service_fixtures", "tests.stack_fixtures"]

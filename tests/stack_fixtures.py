@@ -1,0 +1,83 @@
+"""Pytest plugin: the whole assistant running on free ports, shared by every test that needs it.
+
+The stack (account service, action server, Rasa server with the trained model) starts
+once per test run, on first use, the same way `make run` starts it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stack.processes import ROOT, Stack, StackConfig, running
+
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+def http_json(url: str, payload: Any = None, headers: dict[str, str] | None = None) -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+class RestChat:
+    """A learner talking to the running assistant over the REST channel."""
+
+    def __init__(self, stack: Stack, sender: str | None = None) -> None:
+        self.stack = stack
+        self.sender = sender or f"learner-{uuid.uuid4().hex[:10]}"
+        self.replies: list[dict[str, Any]] = []
+
+    def say(self, text: str) -> list[str]:
+        self.replies = http_json(
+            f"{self.stack.config.rasa_url}/webhooks/rest/webhook",
+            {"sender": self.sender, "message": text},
+        )
+        return [reply.get("text") or "" for reply in self.replies]
+
+    def text(self, message: str) -> str:
+        return "\n".join(self.say(message))
+
+    def buttons(self) -> list[dict[str, str]]:
+        return [button for reply in self.replies for button in reply.get("buttons") or []]
+
+    def outbox(self, address: str) -> list[dict[str, Any]]:
+        config = self.stack.config
+        return list(
+            http_json(
+                f"{config.account_url}/outbox?to={urllib.request.quote(address)}",
+                headers={"X-API-Key": config.api_key},
+            )
+        )
+
+    def latest_code(self, address: str) -> str:
+        codes = [CODE.search(mail["body"]) for mail in self.outbox(address)]
+        found = [match.group(1) for match in codes if match]
+        assert found, f"no code in the outbox of {address}"
+        return found[-1]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    model = ROOT / "models" / "accounts.tar.gz"
+    if not model.exists():
+        pytest.fail("No trained model: run `make train` (make test does it for you).")
+    var_dir: Path = tmp_path_factory.mktemp("stack")
+    config = StackConfig.on_free_ports(var_dir, log_dir=var_dir / "logs")
+    with running(config) as started:
+        yield started
+
+
+@pytest.fixture
+def rest_chat(stack: Stack) -> RestChat:
+    return RestChat(stack)
