@@ -10,6 +10,8 @@ export PYTHONHASHSEED := 0
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
+.DEFAULT_GOAL := help
+
 # What the tests need; the parts in mk/*.mk add their own targets to it.
 TEST_DEPS := train system-deps
 -include mk/*.mk
