@@ -13,11 +13,6 @@ from actions.replies import render, replies, say
 MAX_SUGGESTIONS = 3
 
 
-def topic_titles() -> dict[str, str]:
-    """Intent name -> the plain-words title the topic menu uses for it."""
-    return {button["payload"].lstrip("/"): button["title"] for button in replies()["topic_menu"]}
-
-
 class ActionDefaultAskAffirmation(Action):
     """First stage of the two-stage fallback: "Did you mean …?" with the best guesses."""
 
@@ -27,7 +22,7 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        titles = topic_titles()
+        titles: dict[str, str] = replies()["intent_titles"]
         ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [item["name"] for item in ranking if item.get("name") in titles]
         buttons = [

@@ -137,7 +137,9 @@ async def service_client(
 
 
 @pytest.fixture
-def chat(domain: Domain, spacy_nlp: Any, account_service: RunningService, service_client: Any) -> Chat:
+def chat(
+    domain: Domain, spacy_nlp: Any, account_service: RunningService, service_client: Any
+) -> Chat:
     return Chat(domain, spacy_nlp, account_service)
 
 
