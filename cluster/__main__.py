@@ -1,0 +1,58 @@
+"""`python -m cluster start|stop|status|bench`: the assistant as a small cluster on localhost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cluster.processes import Cluster, ClusterConfig
+
+
+def start(config: ClusterConfig) -> None:
+    Cluster(config).start()
+    print(
+        "\nThe cluster is up (stop it with `make cluster-stop`).\n"
+        f"  public (nginx):   {config.public_url}/webhooks/rest/webhook"
+        f"  and {config.public_url}/socket.io/\n"
+        f"  Rasa replicas:    {', '.join(str(port) for port in config.rasa_ports)}"
+        f" (Sanic workers each: {config.sanic_workers})\n"
+        f"  action servers:   {', '.join(str(port) for port in config.action_ports)}"
+        f" behind nginx on {config.action_lb_port}\n"
+        f"  PostgreSQL:       {config.postgres_port} (db {config.postgres_db},"
+        f" user {config.postgres_user})\n"
+        f"  Redis:            {config.redis_port}\n"
+        f"  account service:  {config.account_url}\n"
+        f"  pid files, logs:  {config.var_dir}/pids, {config.var_dir}/logs\n",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["start", "stop", "status", "bench"])
+    parser.add_argument("--var-dir", type=Path, default=None)
+    parser.add_argument("--duration", type=float, default=30.0, help="bench: seconds per run")
+    parser.add_argument("--concurrency", type=int, default=20, help="bench: conversations")
+    parser.add_argument("--output", type=Path, default=Path("reports/cluster.json"))
+    args = parser.parse_args()
+    config = ClusterConfig.from_env(args.var_dir)
+    if args.command == "start":
+        try:
+            start(config)
+        except RuntimeError as problem:
+            sys.exit(str(problem))
+    elif args.command == "stop":
+        stopped = Cluster(config).stop()
+        print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    elif args.command == "status":
+        print(json.dumps({"running": Cluster(config).running_names()}))
+    else:
+        from cluster.bench import run_benchmark
+
+        run_benchmark(args.duration, args.concurrency, args.output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+# Several Rasa replicas sharing PostgreSQL and Redis behind nginx (see docs/cluster.md).
+# Ports: CLUSTER_NGINX_PORT (6080), CLUSTER_RASA_PORTS (6005,6006), CLUSTER_ACTION_PORTS
+# (6056,6057), CLUSTER_ACTION_LB_PORT (6055), CLUSTER_ACCOUNT_PORT (6001),
+# CLUSTER_POSTGRES_PORT (6432), CLUSTER_REDIS_PORT (6390); CLUSTER_SANIC_WORKERS (1).
+.PHONY: cluster cluster-stop cluster-status cluster-bench cluster-model
+
+# Uses the shared model as it is; trains (via `make train`) only when there is none.
+cluster-model:
+	@test -f models/accounts.tar.gz || $(MAKE) train
+
+cluster: $(INSTALLED) system-deps cluster-model
+	$(PY) -m cluster start
+
+cluster-stop: $(INSTALLED)
+	$(PY) -m cluster stop
+
+cluster-status: $(INSTALLED)
+	$(PY) -m cluster status
+
+# Turns per second with 1 and with 2 replicas (its own cluster on free ports) -> reports/cluster.json
+cluster-bench: $(INSTALLED) system-deps cluster-model
+	flock /tmp/heavy.lock $(PY) -m cluster bench
