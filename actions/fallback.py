@@ -29,7 +29,8 @@ class ActionDefaultAskAffirmation(Action):
             {"title": titles[name], "payload": f"/{name}"} for name in guesses[:MAX_SUGGESTIONS]
         ]
         something_else, _ = render("something_else")
-        buttons.append({"title": something_else, "payload": "/deny"})
+        # Rasa's two-stage fallback reads out_of_scope as "none of these": it asks to rephrase.
+        buttons.append({"title": something_else, "payload": "/out_of_scope"})
         text, _ = render("did_you_mean")
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
