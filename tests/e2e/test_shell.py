@@ -1,0 +1,57 @@
+"""A support engineer's `rasa shell` session, driven key by key against the running services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pexpect
+
+from stack.processes import BIN, ROOT, Stack, free_port
+from tests.stack_fixtures import RestChat
+
+UP, ENTER = "\x1b[A", "\r"
+OWN_MESSAGE = "Type out your own message"
+PROMPT = "Your input ->"
+
+
+def test_shell_conversation_with_buttons_free_text_and_a_code(stack: Stack, tmp_path: Path) -> None:
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: {stack.config.action_url}\n")
+    shell = pexpect.spawn(
+        str(BIN / "rasa"),
+        ["shell", "--model", str(ROOT / "models"), "--endpoints", str(endpoints)]
+        + ["--port", str(free_port())],
+        cwd=str(ROOT),
+        env=stack.config.environment(),
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(60, 400),
+    )
+    shell.logfile_read = sys.stdout
+    try:
+        shell.expect(PROMPT)
+        shell.sendline("hi")
+        shell.expect(OWN_MESSAGE)
+        shell.send(ENTER)  # first button: "I can't log in"
+        shell.expect("letter by letter")
+        shell.expect(OWN_MESSAGE)
+        shell.send(UP + ENTER)  # choose to type instead of pressing a button
+        shell.expect(PROMPT)
+        shell.sendline("my email is ben.okafor@gmail.com")
+        shell.expect("shall I email a 6-digit code")
+        shell.expect(OWN_MESSAGE)
+        shell.send(ENTER)  # "Yes, send the code"
+        shell.expect("Type it here when it arrives")
+        shell.expect(PROMPT)
+        shell.sendline(RestChat(stack).latest_code("ben.okafor@gmail.com"))
+        shell.expect("signs in with Google")
+        shell.expect("Did this solve your problem")
+        shell.expect(OWN_MESSAGE)
+        shell.send(ENTER)  # "Yes"
+        shell.expect("glad that sorted it")
+        shell.expect(PROMPT)
+        shell.sendline("/stop")
+        shell.expect(pexpect.EOF)
+    finally:
+        shell.close(force=True)
