@@ -1,0 +1,9 @@
+# Privacy: forget everything kept about one conversation.
+#   make forget SENDER=<conversation id> [TRACKER_DB=var/tracker.db]
+# The account service must be running (make run); ACCOUNT_SERVICE_URL / _API_KEY point at it.
+TRACKER_DB ?= var/tracker.db
+
+.PHONY: forget
+forget: $(INSTALLED)
+	@if [ -z "$(SENDER)" ]; then echo "usage: make forget SENDER=<conversation id>" >&2; exit 2; fi
+	TRACKER_DB="$(TRACKER_DB)" $(PY) -m privacy.forget "$(SENDER)"

@@ -1,0 +1,1 @@
+"""Deleting what the assistant keeps about one conversation."""

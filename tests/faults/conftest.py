@@ -1,0 +1,75 @@
+"""A private stack for the tests that kill, restart or break its parts.
+
+It is shared by every module of this package (starting one costs about a minute):
+its account service sits behind a switchable stand-in, and its HTTP API is enabled
+with a token so the exposure tests can check the token is required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from stack.processes import ROOT, Stack, StackConfig
+from tests.faults.fault_support import SwitchableAccountService, switchable_account_service
+
+API_TOKEN = "fault-test-token"
+# Short, so that the "slow" account service trips it quickly.
+ACCOUNT_TIMEOUT = 1.0
+
+
+@dataclass
+class FaultStack:
+    stack: Stack
+    account: SwitchableAccountService
+
+    @property
+    def config(self) -> StackConfig:
+        return self.stack.config
+
+    def ensure_running(self) -> None:
+        """Brings back any process a test stopped and the account service's normal mode."""
+        self.account.set_mode("pass")
+        running = {name for name, process in self.stack.processes.items() if process.poll() is None}
+        if "action-server" not in running:
+            self.stack.stop_process("action-server")
+            self.stack.start_action_server()
+        if "rasa" not in running:
+            self.stack.stop_process("rasa")
+            self.stack.start_rasa()
+
+
+@pytest.fixture(scope="package")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
+    if not (ROOT / "models" / "accounts.tar.gz").exists():
+        pytest.fail("No trained model: run `make train` (make test does it for you).")
+    var_dir: Path = tmp_path_factory.mktemp("fault-stack")
+    config = StackConfig.on_free_ports(
+        var_dir,
+        log_dir=var_dir / "logs",
+        account_timeout=ACCOUNT_TIMEOUT,
+        enable_api=True,
+        api_token=API_TOKEN,
+    )
+    stack = Stack(config)
+    try:
+        stack.start_account_service()
+        with switchable_account_service(config.account_url) as account:
+            # The action server reaches the account service only through the stand-in.
+            config.extra_env["ACCOUNT_SERVICE_URL"] = account.url
+            stack.start_action_server()
+            stack.start_rasa()
+            yield FaultStack(stack, account)
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def faults(fault_stack: FaultStack) -> Iterator[FaultStack]:
+    """The private stack, whole and healthy at the start and the end of each test."""
+    fault_stack.ensure_running()
+    yield fault_stack
+    fault_stack.ensure_running()

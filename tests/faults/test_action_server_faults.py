@@ -1,0 +1,66 @@
+"""The action server stops or crashes: the learner gets an apology, never silence, and the
+conversation carries on once it is back (REST and socket.io)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from channels.guard import TROUBLE_REPLY
+from tests.faults.conftest import FaultStack
+from tests.faults.fault_support import SocketChat, tracker_events
+from tests.stack_fixtures import RestChat
+
+FIRST_LOGIN_STEP = "Check the address on the login page letter by letter"
+SECOND_LOGIN_STEP = "Reset your password"
+
+
+def test_rest_learner_gets_an_apology_while_the_action_server_is_down(
+    faults: FaultStack,
+) -> None:
+    chat = RestChat(faults.stack)
+    assert "What's going on?" in chat.text("hello")
+    faults.stack.stop_process("action-server")
+
+    replies = chat.say("I can't log in")
+    assert replies == [TROUBLE_REPLY]
+
+    faults.stack.start_action_server()
+    reply = chat.text("I can't log in")
+    assert FIRST_LOGIN_STEP in reply and "Did that work?" in reply
+    assert SECOND_LOGIN_STEP in chat.text("no, still stuck")
+
+
+def test_action_server_crash_mid_conversation_is_survived(faults: FaultStack) -> None:
+    chat = RestChat(faults.stack)
+    assert FIRST_LOGIN_STEP in chat.text("I can't log in")
+    process = faults.stack.processes["action-server"]
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+    assert chat.say("no, still stuck") == [TROUBLE_REPLY]
+    assert chat.say("no") == [TROUBLE_REPLY]
+
+    faults.ensure_running()
+    # The failed turns left the conversation where it was: the next answer moves it on.
+    reply = chat.text("no, still stuck")
+    assert SECOND_LOGIN_STEP in reply
+    kinds = [kind for kind, _ in tracker_events(faults.config.tracker_db, chat.sender)]
+    assert kinds.count("user") == 4
+
+
+async def test_socketio_learner_gets_an_apology_while_the_action_server_is_down(
+    faults: FaultStack,
+) -> None:
+    chat = SocketChat(faults.config.rasa_url)
+    await chat.connect()
+    try:
+        assert any("What's going on?" in text for text in await chat.say("hi"))
+        faults.stack.stop_process("action-server")
+        assert await chat.say("I can't log in") == [TROUBLE_REPLY]
+        faults.stack.start_action_server()
+        replies = await chat.say("I can't log in")
+        assert any(FIRST_LOGIN_STEP in text for text in replies)
+        assert TROUBLE_REPLY not in replies
+    finally:
+        await chat.close()
