@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("mode", choices=["run", "shell"])
     mode = parser.parse_args().mode
-    config = StackConfig()
+    config = StackConfig(web_port=8080)
     stack = Stack(config)
     try:
         stack.start_account_service()
@@ -51,8 +51,10 @@ def main() -> None:
             )
             return
         stack.start_rasa()
+        stack.start_web()
         print(
             "\nThe assistant is up.\n"
+            f"  Help page with the chat widget: {config.web_url}\n"
             f"  REST:      POST {config.rasa_url}/webhooks/rest/webhook"
             ' {"sender": "me", "message": "hi"}\n'
             f"  socket.io: {config.rasa_url}/socket.io\n"

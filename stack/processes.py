@@ -58,6 +58,7 @@ class StackConfig:
     api_token: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    web_port: int | None = None  # demo page with the chat widget (web/server.py); None: not started
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **overrides: object) -> StackConfig:
@@ -80,6 +81,16 @@ class StackConfig:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://localhost:{self.web_port}"
+
+    @property
+    def web_origins(self) -> tuple[str, ...]:
+        if self.web_port is None:
+            return ()
+        return (self.web_url, f"http://127.0.0.1:{self.web_port}")
 
     @property
     def tracker_db(self) -> Path:
@@ -189,7 +200,7 @@ class Stack:
             "--port",
             str(config.rasa_port),
             "--cors",
-            *config.cors_origins,
+            *dict.fromkeys(config.cors_origins + config.web_origins),
         ]
         if config.enable_api:
             command.append("--enable-api")
@@ -201,11 +212,19 @@ class Stack:
         process = self._spawn("rasa", self.rasa_command())
         wait_for_http(f"{self.config.rasa_url}/webhooks/rest/", 180, process)
 
+    def start_web(self) -> None:
+        config = self.config
+        command = [sys.executable, "-m", "web.server", "--port", str(config.web_port)]
+        process = self._spawn("web", [*command, "--rasa-url", config.rasa_url])
+        wait_for_http(f"http://127.0.0.1:{config.web_port}/health", 30, process)
+
     def start(self) -> Stack:
         try:
             self.start_account_service()
             self.start_action_server()
             self.start_rasa()
+            if self.config.web_port is not None:
+                self.start_web()
         except BaseException:
             self.stop()
             raise

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from stack.processes import ROOT, Stack, StackConfig, running
+from stack.processes import ROOT, Stack, StackConfig, free_port, running
 
 CODE = re.compile(r"\b(\d{6})\b")
 
@@ -73,7 +73,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not model.exists():
         pytest.fail("No trained model: run `make train` (make test does it for you).")
     var_dir: Path = tmp_path_factory.mktemp("stack")
-    config = StackConfig.on_free_ports(var_dir, log_dir=var_dir / "logs")
+    config = StackConfig.on_free_ports(var_dir, log_dir=var_dir / "logs", web_port=free_port())
     with running(config) as started:
         yield started
 

@@ -1,0 +1,1 @@
+"""Demo help-center page with the chat widget and a demo mailbox."""
