@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 TEST_DEPS := train system-deps
 -include mk/*.mk
 
-.PHONY: help install system-deps spacy train run shell test lint validate pytest story-test clean
+.PHONY: help install system-deps spacy train run shell test lint validate pytest story-test transcripts clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -59,6 +59,10 @@ validate: $(INSTALLED)
 
 pytest: $(TEST_DEPS)
 	$(VENV)/bin/pytest
+
+# docs/transcripts.md: one real conversation per article section, from a fresh stack.
+transcripts: train
+	$(PY) -m scripts.demo_transcripts
 
 story-test: train
 	$(RASA) test core --model models --stories tests/stories \

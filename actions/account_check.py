@@ -241,7 +241,9 @@ async def send_password_reset(turn: Turn, address: str) -> None:
     except AccountServiceUnavailable:
         turn.say_service_down()
         return
-    turn.say("reset_sent", email=address)
+    # Once the address is proven there is nothing left to hide about it.
+    proven = address == turn.slot("verified_email")
+    turn.say("reset_sent_proven" if proven else "reset_sent", email=address)
 
 
 def code_in(text: str) -> str | None:

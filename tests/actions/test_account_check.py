@@ -11,7 +11,10 @@ from tests.actions.conftest import Chat, joined
 
 # (address typed, what the learner must be told after a correct code)
 PERSONAS = [
-    ("ana.silva@example.com", ["signs in with its email and password", "Forgot password?"]),
+    (
+        "ana.silva@example.com",
+        ["signs in with its email and password", "sent a password reset link"],
+    ),
     ("ben.okafor@gmail.com", ["signs in with Google", "Continue with Google"]),
     ("chloe.martin@outlook.com", ["hasn't been confirmed", "Action Required: Please confirm"]),
     ("emma.jones@yahoo.com", ["e***@gmail.com", "Facebook", '"Financial Markets"']),
