@@ -8,9 +8,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import flow
 from actions.replies import render, replies, say
 
 MAX_SUGGESTIONS = 3
+YES_NO_QUESTIONS = {
+    flow.PENDING_STEP,
+    flow.PENDING_SOLVED,
+    flow.PENDING_HANDOFF,
+    flow.PENDING_OFFER_CODE,
+    flow.PENDING_CONFIRM_CHANGE,
+}
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -25,7 +33,12 @@ class ActionDefaultAskAffirmation(Action):
         titles: dict[str, str] = replies()["intent_titles"]
         ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [item["name"] for item in ranking if item.get("name") in titles]
-        buttons = [
+        buttons = []
+        if tracker.get_slot("pending") in YES_NO_QUESTIONS:
+            # An unclear answer to a yes/no question is most likely a yes or a no.
+            buttons = list(replies()["yes_no_buttons"])
+            guesses = guesses[:1]
+        buttons += [
             {"title": titles[name], "payload": f"/{name}"} for name in guesses[:MAX_SUGGESTIONS]
         ]
         something_else, _ = render("something_else")
