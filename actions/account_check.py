@@ -9,10 +9,7 @@ control is a token the account service issues and checks; the slots only carry i
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from collections.abc import Awaitable, Callable
 
 from actions import flow
 from actions.account_client import (
@@ -22,7 +19,7 @@ from actions.account_client import (
     InvalidEmail,
     get_client,
 )
-from actions.flow import Turn
+from actions.flow import Turn, TurnAction
 from actions.typos import split_address, suggested_correction
 
 CODE_SHAPE = re.compile(r"\b(\d{3})\s?(\d{3})\b")
@@ -221,29 +218,29 @@ def describe_courses(turn: Turn, enrolments: list[Enrolment]) -> None:
 
 
 async def send_verification_email(turn: Turn, address: str) -> None:
-    try:
-        await get_client().send_verification_email(address, turn.conversation_id)
-    except InvalidEmail:
-        turn.say("invalid_email", typed=address)
-        return
-    except AccountServiceUnavailable:
-        turn.say_service_down()
-        return
-    turn.say("verification_resent", email=address)
+    await _send_mail(turn, get_client().send_verification_email, address, "verification_resent")
 
 
 async def send_password_reset(turn: Turn, address: str) -> None:
+    # Once the address is proven there is nothing left to hide about it.
+    proven = address == turn.slot("verified_email")
+    reply = "reset_sent_proven" if proven else "reset_sent"
+    await _send_mail(turn, get_client().send_password_reset, address, reply)
+
+
+async def _send_mail(
+    turn: Turn, send: Callable[[str, str], Awaitable[None]], address: str, reply: str
+) -> None:
+    """Asks the account service to email `address`; the reply is the same for any address."""
     try:
-        await get_client().send_password_reset(address, turn.conversation_id)
+        await send(address, turn.conversation_id)
     except InvalidEmail:
         turn.say("invalid_email", typed=address)
         return
     except AccountServiceUnavailable:
         turn.say_service_down()
         return
-    # Once the address is proven there is nothing left to hide about it.
-    proven = address == turn.slot("verified_email")
-    turn.say("reset_sent_proven" if proven else "reset_sent", email=address)
+    turn.say(reply, email=address)
 
 
 def code_in(text: str) -> str | None:
@@ -251,16 +248,14 @@ def code_in(text: str) -> str | None:
     return match.group(1) + match.group(2) if match else None
 
 
-class ActionReceiveInform(Action):
+class ActionReceiveInform(TurnAction):
     """The learner gave an address or a code (or pressed "use another address")."""
 
     def name(self) -> str:
         return "action_receive_inform"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        turn = Turn(dispatcher, tracker)
+    async def handle(self, turn: Turn) -> None:
+        tracker = turn.tracker
         address = turn.latest_entity("email")
         code = turn.latest_entity("code") or code_in(tracker.latest_message.get("text", ""))
         if address:
@@ -273,4 +268,3 @@ class ActionReceiveInform(Action):
         else:
             turn.say("new_address")
             turn.set("pending", flow.PENDING_ADDRESS)
-        return turn.events

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
 from actions import account_check, flow
 from actions.email_change import report_takeover
-from actions.flow import Turn
+from actions.flow import Turn, TurnAction
 from actions.handoff import hand_off
 
 
@@ -59,14 +54,10 @@ async def answer(turn: Turn, yes: bool) -> None:
         turn.say("nothing_pending")
 
 
-class ActionAnswerYesNo(Action):
+class ActionAnswerYesNo(TurnAction):
     def name(self) -> str:
         return "action_answer_yes_no"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        turn = Turn(dispatcher, tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+    async def handle(self, turn: Turn) -> None:
+        intent = (turn.tracker.latest_message.get("intent") or {}).get("name")
         await answer(turn, yes=intent == "affirm")
-        return turn.events

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
 from actions import flow
-from actions.flow import Step, Topic, Turn
+from actions.flow import Step, Topic, Turn, TurnAction
 from actions.handoff import open_ticket
 
 
@@ -33,13 +28,9 @@ flow.register(
 )
 
 
-class ActionUnrecognizedEmailChange(Action):
+class ActionUnrecognizedEmailChange(TurnAction):
     def name(self) -> str:
         return "action_unrecognized_email_change"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        turn = Turn(dispatcher, tracker)
+    async def handle(self, turn: Turn) -> None:
         await report_takeover(turn)
-        return turn.events

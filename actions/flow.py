@@ -8,12 +8,13 @@ place, and a learner can switch topic at any point without breaking anything.
 
 from __future__ import annotations
 
+import abc
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -190,3 +191,21 @@ def offer_human(turn: Turn) -> None:
 def record_outcome(turn: Turn, solved: bool) -> None:
     """Keeps the learner's answer to "did this solve it?" in the conversation record."""
     turn.set("problem_solved", solved)
+
+
+class TurnAction(Action, abc.ABC):
+    """An action written against a `Turn`: subclasses implement `handle` only.
+
+    Abstract, so the action server registers the subclasses but not this base.
+    """
+
+    @abc.abstractmethod
+    async def handle(self, turn: Turn) -> None:
+        """Replies to the learner's latest message and updates the slots through `turn`."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = Turn(dispatcher, tracker)
+        await self.handle(turn)
+        return turn.events

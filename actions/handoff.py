@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
 from actions.account_client import AccountServiceUnavailable, get_client, mask_email
-from actions.flow import Turn
+from actions.flow import Turn, TurnAction
 
 ADDRESS = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+")
 CODE = re.compile(r"\b\d{3}\s?\d{3}\b")
@@ -54,15 +52,11 @@ async def hand_off(turn: Turn) -> None:
     turn.set("pending", None)
 
 
-class ActionHandoff(Action):
+class ActionHandoff(TurnAction):
     """The learner asked for a person (at any point)."""
 
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        turn = Turn(dispatcher, tracker)
+    async def handle(self, turn: Turn) -> None:
         await hand_off(turn)
-        return turn.events

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
-
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from typing import ClassVar
 
 from actions import account_check, flow
-from actions.flow import Turn
+from actions.flow import Turn, TurnAction
 
 
 async def start_topic(turn: Turn, topic_name: str) -> None:
@@ -30,11 +27,8 @@ async def start_topic(turn: Turn, topic_name: str) -> None:
         await flow.give_step(turn, topic_name)
 
 
-class TopicAction(Action, abc.ABC):
-    """Starts the topic named by `topic`; subclasses only name the action and the topic.
-
-    Abstract, so the action server registers the subclasses but not this base.
-    """
+class TopicAction(TurnAction, abc.ABC):
+    """Starts the topic named by `topic`; subclasses only name the action and the topic."""
 
     action_name: ClassVar[str]
 
@@ -46,9 +40,5 @@ class TopicAction(Action, abc.ABC):
     def name(self) -> str:
         return self.action_name
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        turn = Turn(dispatcher, tracker)
+    async def handle(self, turn: Turn) -> None:
         await start_topic(turn, self.topic)
-        return turn.events
