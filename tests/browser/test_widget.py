@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
+from stack.processes import Stack
 from tests.browser.conftest import PHONE, Widget, screenshot
 from tests.stack_fixtures import CODE
 
@@ -219,3 +220,20 @@ def test_other_origins_are_refused(page: Page, foreign_page_url: str) -> None:
     expect(widget.status).to_have_text(re.compile("Offline"))
     expect(widget.bot_messages()).to_have_count(0)
     assert widget.session_id() is None
+
+
+def test_demo_mailbox_proxy_keeps_the_api_key_on_the_server(
+    page: Page, web_url: str, stack: Stack
+) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(str(request.all_headers())))
+    page.goto(web_url)
+    mailbox = page.get_by_role("complementary", name="Demo mailbox")
+    mailbox.get_by_label("Email address").fill("nobody@example.com")
+    mailbox.get_by_role("button", name="Show mail").click()
+    expect(page.get_by_role("status").filter(has_text="No mail for")).to_be_visible()
+    key = stack.config.api_key
+    assert key not in page.content()
+    assert key not in page.evaluate("fetch('/widget.js').then(r => r.text())")
+    assert not any(key in headers for headers in requests)
+    assert page.request.get(f"{web_url}/api/outbox").status == 400

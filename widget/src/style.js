@@ -94,6 +94,7 @@ button { font: inherit; cursor: pointer; }
 .notice:empty { display: none; }
 
 .quick-replies {
+  max-height: 38%; overflow-y: auto; flex: none;
   display: flex; flex-wrap: wrap; gap: 6px; padding: 8px 14px; border-top: 1px solid #e3e7ed;
 }
 .quick-reply {
