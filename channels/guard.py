@@ -72,7 +72,27 @@ class _FailureCollector(logging.Handler):
             failures.records.append(record.name)
 
 
+class _WithoutActionPayload(logging.Filter):
+    """Keeps the conversation out of Rasa's log when an action fails.
+
+    When an action raises, the action server answers 500 with the whole request (the
+    tracker: every message, typed codes, slots) and Rasa logs that body with the
+    traceback. The record keeps its message and the exception's first line only.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            summary = (str(error).splitlines() or [""])[0].split(" body=")[0][:300]
+            record.msg = f"{record.getMessage()} [{type(error).__name__}: {summary}]"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 _collector = _FailureCollector()
+_without_payload = _WithoutActionPayload()
 
 
 def _install_collector() -> None:
@@ -80,6 +100,8 @@ def _install_collector() -> None:
         logger = logging.getLogger(name)
         if _collector not in logger.handlers:
             logger.addHandler(_collector)
+        if _without_payload not in logger.filters:
+            logger.addFilter(_without_payload)
 
 
 def _clean(text: str) -> str:

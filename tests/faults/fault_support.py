@@ -81,6 +81,10 @@ class SwitchableAccountService:
             self._site = None
 
     async def _stop(self) -> None:
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()
         await self._close_site()
         if self._session is not None:
             await self._session.close()
@@ -89,6 +93,11 @@ class SwitchableAccountService:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         mode = self.mode
+        if mode == "down":
+            # A connection kept alive from before the outage: drop it like a dead host.
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable()
         if mode == "slow":
             await asyncio.sleep(SLOW_SECONDS)
             return web.json_response({"status": "ok"})
