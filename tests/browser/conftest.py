@@ -22,6 +22,8 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 REPLY_TIMEOUT_MS = 30_000
+# Waiting for the assistant's replies: generous, since the machine may be busy.
+expect.set_options(timeout=REPLY_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

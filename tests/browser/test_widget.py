@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import BrowserContext, Dialog, Page, expect
+from playwright.sync_api import BrowserContext, Dialog, Page, WebSocketRoute, expect
 
 from stack.processes import Stack
 from tests.browser.conftest import PHONE, Widget, screenshot
@@ -237,3 +237,27 @@ def test_demo_mailbox_proxy_keeps_the_api_key_on_the_server(
     assert key not in page.evaluate("fetch('/widget.js').then(r => r.text())")
     assert not any(key in headers for headers in requests)
     assert page.request.get(f"{web_url}/api/outbox").status == 400
+
+
+def test_missing_reply_is_announced(page: Page, web_url: str) -> None:
+    """Replies lost on the way (dropped from the socket) leave a visible notice, not silence."""
+    dropping = {"on": False}
+
+    def relay(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        socket.on_message(server.send)
+
+        def to_page(message: str | bytes) -> None:
+            if not (dropping["on"] and "bot_uttered" in str(message)):
+                socket.send(message)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), relay)
+    widget = open_widget(page, web_url)
+    dropping["on"] = True
+    widget.input.fill("I can't log in")
+    widget.input.press("Enter")
+    expect(widget.panel.locator(".typing")).to_be_visible()
+    expect(widget.panel.get_by_role("status").filter(has_text="No reply yet")).to_be_visible()
+    expect(widget.panel.locator(".typing")).to_be_hidden()
