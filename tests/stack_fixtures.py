@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -38,12 +39,16 @@ class RestChat:
         self.sender = sender or f"learner-{uuid.uuid4().hex[:10]}"
         self.replies: list[dict[str, Any]] = []
 
-    def say(self, text: str) -> list[str]:
+    def replies_to(self, text: str) -> list[dict[str, Any]]:
+        """Sends one message; returns the bot's replies (text, buttons) as the channel gave them."""
         self.replies = http_json(
             f"{self.stack.config.rasa_url}/webhooks/rest/webhook",
             {"sender": self.sender, "message": text},
         )
-        return [reply.get("text") or "" for reply in self.replies]
+        return self.replies
+
+    def say(self, text: str) -> list[str]:
+        return [reply.get("text") or "" for reply in self.replies_to(text)]
 
     def text(self, message: str) -> str:
         return "\n".join(self.say(message))
@@ -55,7 +60,7 @@ class RestChat:
         config = self.stack.config
         return list(
             http_json(
-                f"{config.account_url}/outbox?to={urllib.request.quote(address)}",
+                f"{config.account_url}/outbox?to={urllib.parse.quote(address)}",
                 headers={"X-API-Key": config.api_key},
             )
         )
