@@ -1,0 +1,83 @@
+"""`make forget SENDER=<id>` removes one conversation everywhere and nothing else."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from stack.processes import ROOT, Stack
+from tests.faults.fault_support import tracker_events, unique_address
+from tests.stack_fixtures import RestChat
+
+
+def chat_with_code_and_ticket(stack: Stack, address: str) -> RestChat:
+    chat = RestChat(stack)
+    chat.say("I can't log in")
+    chat.say(f"my email is {address}")
+    assert "is on its way" in chat.text("yes, send the code")
+    assert "your ticket number is CS-" in chat.text("/request_human")
+    return chat
+
+
+def forget(stack: Stack, sender: str) -> subprocess.CompletedProcess[str]:
+    config = stack.config
+    env = {
+        **os.environ,
+        "ACCOUNT_SERVICE_URL": config.account_url,
+        "ACCOUNT_SERVICE_API_KEY": config.api_key,
+    }
+    return subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "forget",
+            f"SENDER={sender}",
+            f"TRACKER_DB={config.tracker_db}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_forget_one_conversation(stack: Stack) -> None:
+    gone_address, kept_address = unique_address("forget"), unique_address("keep")
+    gone = chat_with_code_and_ticket(stack, gone_address)
+    kept = chat_with_code_and_ticket(stack, kept_address)
+    db = stack.config.tracker_db
+    kept_events = tracker_events(db, kept.sender)
+    assert tracker_events(db, gone.sender) and kept_events
+
+    result = forget(stack, gone.sender)
+    assert result.returncode == 0, result.stderr
+    assert "1 tickets" in result.stdout and "1 outbox" in result.stdout
+
+    assert tracker_events(db, gone.sender) == []
+    assert gone.outbox(gone_address) == []
+    # A second run finds nothing left anywhere.
+    again = forget(stack, gone.sender)
+    assert again.returncode == 0, again.stderr
+    assert "0 tracker events" in again.stdout
+    assert "0 outbox, 0 codes, 0 tokens, 0 tickets" in again.stdout
+
+    # The other conversation is untouched.
+    assert tracker_events(db, kept.sender) == kept_events
+    assert len(kept.outbox(kept_address)) == 1
+    # The forgotten learner can start again from scratch.
+    assert "What's going on?" in gone.text("hi")
+
+
+def test_forget_needs_a_sender() -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "forget"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "usage: make forget SENDER=" in result.stderr
