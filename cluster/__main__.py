@@ -24,7 +24,12 @@ def start(config: ClusterConfig) -> None:
         f" user {config.postgres_user})\n"
         f"  Redis:            {config.redis_port}\n"
         f"  account service:  {config.account_url}\n"
-        f"  pid files, logs:  {config.var_dir}/pids, {config.var_dir}/logs\n",
+        + (
+            f"  demo page:        {config.public_url}/ (served by {config.web_url})\n"
+            if config.serves_page
+            else ""
+        )
+        + f"  pid files, logs:  {config.var_dir}/pids, {config.var_dir}/logs\n",
         flush=True,
     )
 

@@ -56,7 +56,7 @@ class ClusterConfig:
     postgres_password: str = "rasa-dev-password"
     api_key: str = DEFAULT_API_KEY
     model: Path = ROOT / "models"
-    web_url: str | None = None
+    web_port: int = 6081
     extra_cors: tuple[str, ...] = ()
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -73,7 +73,7 @@ class ClusterConfig:
             postgres_port=_env_int("CLUSTER_POSTGRES_PORT", defaults.postgres_port),
             redis_port=_env_int("CLUSTER_REDIS_PORT", defaults.redis_port),
             sanic_workers=_env_int("CLUSTER_SANIC_WORKERS", defaults.sanic_workers),
-            web_url=os.environ.get("CLUSTER_WEB_URL") or None,
+            web_port=_env_int("CLUSTER_WEB_PORT", defaults.web_port),
         )
 
     @classmethod
@@ -87,6 +87,7 @@ class ClusterConfig:
             "account_port": free_port(),
             "postgres_port": free_port(),
             "redis_port": free_port(),
+            "web_port": free_port(),
         }
         return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
 
@@ -96,6 +97,15 @@ class ClusterConfig:
 
     def rasa_url(self, replica: int) -> str:
         return f"http://127.0.0.1:{self.rasa_ports[replica]}"
+
+    @property
+    def serves_page(self) -> bool:
+        """The demo help-center page with the widget, when the project has one."""
+        return (ROOT / "web" / "server.py").exists()
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def account_url(self) -> str:
@@ -144,10 +154,13 @@ def _postgres_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam("postgres")
     except KeyError as missing:
-        raise RuntimeError("running as root needs the `postgres` user (Debian package)") from missing
+        message = "running as root needs the `postgres` user (Debian package)"
+        raise RuntimeError(message) from missing
 
 
-def _wait_for(check: Callable[[], bool], what: str, timeout: float, process: subprocess.Popen) -> None:
+def _wait_for(
+    check: Callable[[], bool], what: str, timeout: float, process: subprocess.Popen
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -208,10 +221,9 @@ class Cluster:
             extra = " max_fails=1 fail_timeout=5s" if fails else ""
             return "\n".join(f"        server 127.0.0.1:{port}{extra};" for port in ports)
 
-        if config.web_url:
-            web_upstream = "\n    upstream web_page {\n        server %s;\n    }\n" % (
-                config.web_url.removeprefix("http://").rstrip("/")
-            )
+        if config.serves_page:
+            address = f"127.0.0.1:{config.web_port}"
+            web_upstream = f"\n    upstream web_page {{\n        server {address};\n    }}\n"
             root_location = (
                 "            proxy_pass http://web_page;\n"
                 "            proxy_set_header Host $host;\n"
@@ -219,7 +231,9 @@ class Cluster:
             )
         else:
             web_upstream = ""
-            root_location = "            proxy_pass http://rasa_rest;\n            proxy_http_version 1.1;"
+            root_location = (
+                "            proxy_pass http://rasa_rest;\n            proxy_http_version 1.1;"
+            )
         values = {
             "var_dir": config.var_dir,
             "user_line": "user nobody nogroup;" if os.geteuid() == 0 else "",
@@ -525,6 +539,14 @@ class Cluster:
 
         _wait_for(tables_exist, "the first Rasa replica", 300, process)
 
+    def start_web(self) -> None:
+        """The demo page, told to connect its widget to nginx (the page's own origin)."""
+        config = self.config
+        command = [sys.executable, "-m", "web.server", "--host", "127.0.0.1"]
+        command += ["--port", str(config.web_port), "--rasa-url", config.public_url]
+        process = self._spawn("web", command)
+        wait_for_http(f"{config.web_url}/health", 30, process)
+
     def start_nginx(self) -> None:
         config = self.config
         conf = self.write_nginx_conf()
@@ -566,6 +588,8 @@ class Cluster:
             self.start_postgres()
             self.start_redis()
             self.start_account_service()
+            if config.serves_page:
+                self.start_web()
             self.start_nginx()
             self.start_action_servers()
             self.start_rasa()
@@ -575,7 +599,7 @@ class Cluster:
             raise
         return self
 
-    ORDER = ("nginx", "rasa-", "action-", "account-service", "redis", "postgres")
+    ORDER = ("nginx", "web", "rasa-", "action-", "account-service", "redis", "postgres")
 
     def stop(self) -> list[str]:
         """Stops every process that has a pid file, the public entry point first."""

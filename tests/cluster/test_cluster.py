@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import psycopg2
 import socketio
 
@@ -52,15 +53,18 @@ def _converse(
     return seen, typed
 
 
+def _value(name: str, value: Any) -> str:
+    """Slot values without what is random per conversation (codes, tickets, tokens)."""
+    return "<random>" if "token" in name else MASK.sub("<n>", str(value))
+
+
 def _skeleton(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The events without timestamps and ids: what happened, slot values included."""
     shape = []
     for row in rows:
         data = json.loads(row["data"])
-        value = data.get("value") if row["type_name"] == "slot" else None
-        shape.append(
-            (row["type_name"], row["intent_name"], row["action_name"], MASK.sub("<n>", str(value)))
-        )
+        value = _value(data["name"], data.get("value")) if row["type_name"] == "slot" else None
+        shape.append((row["type_name"], row["intent_name"], row["action_name"], value))
     return shape
 
 
@@ -69,7 +73,7 @@ def _slots(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for row in rows:
         if row["type_name"] == "slot":
             data = json.loads(row["data"])
-            slots[data["name"]] = MASK.sub("<n>", str(data.get("value")))
+            slots[data["name"]] = _value(data["name"], data.get("value"))
     return slots
 
 
@@ -103,48 +107,89 @@ def test_turns_alternating_between_replicas_form_one_consistent_conversation(
     assert len(rows) == len(reference_rows)
 
 
-def test_socketio_handshake_and_a_widget_conversation_through_nginx(cluster: Cluster) -> None:
-    public = cluster.config.public_url
-    with urllib.request.urlopen(f"{public}/socket.io/?EIO=4&transport=polling", timeout=30) as r:
-        body = r.read().decode()
-        assert r.status == 200
-    assert body.startswith("0{")
-    assert json.loads(body[1:])["sid"]
-    web_server = ROOT / "web" / "server.py"
-    if cluster.config.web_url and web_server.exists():
-        with urllib.request.urlopen(f"{public}/", timeout=30) as page:
-            assert page.status == 200
+async def _polling_widget(public: str, session_id: str) -> list[str]:
+    """What the widget does, over socket.io long polling: session_request, message, replies."""
+    client = socketio.AsyncClient(reconnection=False)
+    answers: asyncio.Queue[str] = asyncio.Queue()
+    confirmed = asyncio.Event()
+    client.on("session_confirm", lambda *_: confirmed.set())
+    client.on("bot_uttered", lambda data: answers.put_nowait(data.get("text") or ""))
+    await client.connect(
+        public, headers={"Origin": public}, transports=["polling"], socketio_path="socket.io"
+    )
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        await client.emit("user_uttered", {"message": "hello", "session_id": session_id})
+        texts = [await asyncio.wait_for(answers.get(), 60)]
+        while True:
+            try:
+                texts.append(await asyncio.wait_for(answers.get(), 2))
+            except asyncio.TimeoutError:
+                return texts
+    finally:
+        await client.disconnect()
 
-    async def widget(transports: list[str]) -> list[str]:
-        """What a browser widget does: session_request, then a message, then bot replies."""
-        client = socketio.AsyncClient(reconnection=False)
-        session_id = f"widget-{uuid.uuid4().hex[:8]}"
-        answers: asyncio.Queue[str] = asyncio.Queue()
-        confirmed = asyncio.Event()
-        client.on("session_confirm", lambda *_: confirmed.set())
-        client.on("bot_uttered", lambda data: answers.put_nowait(data.get("text") or ""))
-        await client.connect(public, transports=transports, socketio_path="socket.io")
-        try:
-            await client.emit("session_request", {"session_id": session_id})
-            await asyncio.wait_for(confirmed.wait(), 30)
-            await client.emit("user_uttered", {"message": "hello", "session_id": session_id})
-            texts = [await asyncio.wait_for(answers.get(), 60)]
+
+async def _websocket_widget(public: str, session_id: str) -> list[str]:
+    """The same over a WebSocket-only connection, speaking the socket.io protocol directly."""
+    url = public.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url, headers={"Origin": public}) as ws:
+
+            async def event(wait: float) -> tuple[str, Any]:
+                while True:
+                    packet = await ws.receive_str(timeout=wait)
+                    if packet == "2":  # engine.io ping
+                        await ws.send_str("3")
+                    elif packet.startswith("42"):
+                        name, *data = json.loads(packet[2:])
+                        return name, data[0] if data else None
+
+            async def emit(name: str, data: dict[str, str]) -> None:
+                await ws.send_str("42" + json.dumps([name, data]))
+
+            assert (await ws.receive_str(timeout=30)).startswith("0{")
+            await ws.send_str("40")
+            assert (await ws.receive_str(timeout=30)).startswith("40")
+            await emit("session_request", {"session_id": session_id})
+            assert (await event(30))[0] == "session_confirm"
+            await emit("user_uttered", {"message": "hello", "session_id": session_id})
+            texts: list[str] = []
+            wait = 60.0
             while True:
                 try:
-                    texts.append(await asyncio.wait_for(answers.get(), 2))
+                    name, data = await event(wait)
                 except asyncio.TimeoutError:
-                    break
-        finally:
-            await client.disconnect()
-        assert user_texts(events(cluster, session_id)) == ["hello"]
-        return texts
+                    return texts
+                if name == "bot_uttered":
+                    texts.append(data.get("text") or "")
+                    wait = 2.0
+
+
+def test_widget_page_and_socketio_work_through_nginx(cluster: Cluster) -> None:
+    public = cluster.config.public_url
+    with urllib.request.urlopen(f"{public}/socket.io/?EIO=4&transport=polling", timeout=30) as r:
+        assert r.status == 200
+        body = r.read().decode()
+    assert body.startswith("0{") and json.loads(body[1:])["sid"]
+    if cluster.config.serves_page:
+        with urllib.request.urlopen(f"{public}/", timeout=30) as page:
+            assert page.status == 200
+            html = page.read().decode()
+        # The page tells its widget to connect back to nginx, its own origin.
+        assert public in html
+
+    polling, websocket = f"polling-{uuid.uuid4().hex[:8]}", f"websocket-{uuid.uuid4().hex[:8]}"
 
     async def both() -> tuple[list[str], list[str]]:
-        return await widget(["polling", "websocket"]), await widget(["websocket"])
+        return await _polling_widget(public, polling), await _websocket_widget(public, websocket)
 
-    upgraded, websocket_only = asyncio.run(both())
-    assert any("What's going on?" in text for text in upgraded)
-    assert upgraded == websocket_only
+    over_polling, over_websocket = asyncio.run(both())
+    assert any("What's going on?" in text for text in over_polling)
+    assert over_websocket == over_polling
+    assert user_texts(events(cluster, polling)) == ["hello"]
+    assert user_texts(events(cluster, websocket)) == ["hello"]
 
 
 def test_conversations_survive_a_replica_and_an_action_server_crash(cluster: Cluster) -> None:
