@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from cluster.load import drive, update_report
-from cluster.processes import ROOT, Cluster, ClusterConfig
+from cluster.processes import ROOT, Cluster, ClusterConfig, remove_files
 
 
 def _measure(url: str, concurrency: int, duration: float) -> dict[str, Any]:
@@ -26,9 +25,8 @@ def _measure(url: str, concurrency: int, duration: float) -> dict[str, Any]:
 
 
 def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, Any]:
-    var_dir = ROOT / "var" / "cluster-bench"
-    shutil.rmtree(var_dir, ignore_errors=True)
-    config = ClusterConfig.on_free_ports(var_dir)
+    config = ClusterConfig.on_free_ports(ROOT / "var" / "cluster-bench")
+    remove_files(config)
     cluster = Cluster(config).start()
     url = f"{config.public_url}/webhooks/rest/webhook"
     try:
@@ -45,7 +43,7 @@ def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, 
         print(two, flush=True)
     finally:
         cluster.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
+        remove_files(config)
     figures = {
         "machine": {
             "cpus": os.cpu_count(),

@@ -7,12 +7,15 @@ service, N action servers and N Rasa replicas, and nginx in front of both the re
 
 from __future__ import annotations
 
+import grp
+import hashlib
 import json
 import os
 import pwd
 import shutil
 import signal
 import socket
+import stat
 import string
 import subprocess
 import sys
@@ -156,6 +159,41 @@ def _postgres_user() -> pwd.struct_passwd | None:
     except KeyError as missing:
         message = "running as root needs the `postgres` user (Debian package)"
         raise RuntimeError(message) from missing
+
+
+def _reachable_by(user: pwd.struct_passwd, path: Path) -> bool:
+    """Whether `user` may enter every directory above `path`."""
+    groups = {
+        user.pw_gid,
+        *(group.gr_gid for group in grp.getgrall() if user.pw_name in group.gr_mem),
+    }
+    for directory in path.resolve().parents:
+        if not directory.exists():
+            continue  # created later by this process, with the usual mode 755
+        info = directory.stat()
+        if info.st_uid == user.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True
+
+
+def postgres_home(var_dir: Path) -> Path:
+    """PostgreSQL's directory: var_dir/postgres, unless its server user cannot reach it.
+
+    When running as root in a checkout under a private directory (mode 700), the `postgres`
+    user cannot enter it; the data then goes to /var/tmp, named after the checkout.
+    """
+    home = var_dir / "postgres"
+    user = _postgres_user()
+    if user is None or _reachable_by(user, home):
+        return home
+    digest = hashlib.sha1(str(home.resolve()).encode()).hexdigest()[:12]
+    return Path("/var/tmp") / f"cluster-postgres-{digest}"
 
 
 def _wait_for(
@@ -386,7 +424,7 @@ class Cluster:
 
         config = self.config
         user = _postgres_user()
-        data = config.var_dir / "postgres" / "data"
+        data = postgres_home(config.var_dir) / "data"
         if not (data / "PG_VERSION").exists():
             self._init_postgres(data, user)
         process = self._spawn(
@@ -581,6 +619,7 @@ class Cluster:
                 f"a cluster is already running from {config.var_dir} ({', '.join(running)}): "
                 "stop it first (make cluster-stop)"
             )
+        self.check_ports()
         config.var_dir.mkdir(parents=True, exist_ok=True)
         config.save()
         self.write_endpoints()
@@ -598,6 +637,31 @@ class Cluster:
             self.stop()
             raise
         return self
+
+    def check_ports(self) -> None:
+        """Fails before starting anything when another program holds one of the ports."""
+        config = self.config
+        ports = {
+            "nginx": config.nginx_port,
+            "nginx (action servers)": config.action_lb_port,
+            "account service": config.account_port,
+            "PostgreSQL": config.postgres_port,
+            "Redis": config.redis_port,
+            **{f"rasa-{n + 1}": port for n, port in enumerate(config.rasa_ports)},
+            **{f"action-{n + 1}": port for n, port in enumerate(config.action_ports)},
+        }
+        if config.serves_page:
+            ports["web"] = config.web_port
+        taken = []
+        for name, port in ports.items():
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    taken.append(f"{port} ({name})")
+        if taken:
+            raise RuntimeError(
+                f"ports in use: {', '.join(taken)}; choose others with CLUSTER_* variables "
+                "(see docs/cluster.md)"
+            )
 
     ORDER = ("nginx", "web", "rasa-", "action-", "account-service", "redis", "postgres")
 
@@ -617,6 +681,12 @@ class Cluster:
         for name in ordered:
             self.stop_process(name)
         return ordered
+
+
+def remove_files(config: ClusterConfig) -> None:
+    """Deletes a stopped cluster's directory, PostgreSQL data included."""
+    shutil.rmtree(postgres_home(config.var_dir), ignore_errors=True)
+    shutil.rmtree(config.var_dir, ignore_errors=True)
 
 
 @contextmanager

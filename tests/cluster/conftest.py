@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import urllib.parse
 import urllib.request
 import uuid
@@ -19,7 +18,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from cluster.processes import ROOT, Cluster, ClusterConfig, running
+from cluster.processes import ROOT, Cluster, ClusterConfig, remove_files, running
 
 CODE = re.compile(r"\b(\d{6})\b")
 
@@ -34,7 +33,7 @@ def cluster() -> Iterator[Cluster]:
         with running(config) as started:
             yield started
     finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
+        remove_files(config)
 
 
 def post_json(url: str, payload: Any, timeout: float = 120) -> Any:
