@@ -1,0 +1,69 @@
+"""The held-out set stays out of the training data and covers every intent."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rasa.shared.nlu.training_data.loading import load_data
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+TRAINING = ROOT / "data" / "nlu"
+MIN_PER_INTENT = 15
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’…")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, no punctuation, no whitespace: "Can't log-in!" -> "cantlogin"."""
+    return re.sub(r"\s+", "", text.lower().translate(_PUNCTUATION))
+
+
+def _examples(path: Path) -> list[tuple[str, str]]:
+    return [(m.get("text"), m.get("intent")) for m in load_data(str(path)).intent_examples]
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[tuple[str, str]]:
+    return _examples(HELDOUT)
+
+
+@pytest.fixture(scope="module")
+def training() -> list[tuple[str, str]]:
+    return _examples(TRAINING)
+
+
+def test_normalise_ignores_case_punctuation_and_spaces() -> None:
+    assert normalise("  Can't   LOG-in!! ") == normalise("cant login") == "cantlogin"
+
+
+def test_no_heldout_example_is_in_the_training_data(
+    heldout: list[tuple[str, str]], training: list[tuple[str, str]]
+) -> None:
+    trained = {normalise(text): intent for text, intent in training}
+    leaked = [
+        f"{text!r} ({intent}; in data/nlu as {trained[normalise(text)]})"
+        for text, intent in heldout
+        if normalise(text) in trained
+    ]
+    assert not leaked, "held-out examples found in data/nlu:\n" + "\n".join(leaked)
+
+
+def test_heldout_examples_are_unique(heldout: list[tuple[str, str]]) -> None:
+    counts = Counter(normalise(text) for text, _ in heldout)
+    assert [text for text, n in counts.items() if n > 1] == []
+
+
+def test_every_intent_has_enough_heldout_examples(
+    heldout: list[tuple[str, str]], training: list[tuple[str, str]]
+) -> None:
+    per_intent = Counter(intent for _, intent in heldout)
+    intents = {intent for _, intent in training}
+    assert intents, "no training data loaded"
+    short = {i: per_intent[i] for i in sorted(intents) if per_intent[i] < MIN_PER_INTENT}
+    assert not short, f"intents with fewer than {MIN_PER_INTENT} held-out examples: {short}"
+    assert set(per_intent) <= intents, "held-out set uses intents the training data lacks"
