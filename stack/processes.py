@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,13 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
 
 
+# Serving settings measured by `make bench` (docs/performance.md); set unless already set.
+SPEED_ENV: dict[str, str] = {
+    # No usage reporting or crash uploads: they try the network at start and on errors.
+    "RASA_TELEMETRY_ENABLED": "false",
+}
+
+
 @dataclass
 class StackConfig:
     """Ports, files and settings of one stack; defaults are the ones `make run` uses."""
@@ -59,6 +67,8 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     web_port: int | None = None  # demo page with the chat widget (web/server.py); None: not started
+    # Speed settings for serving (see docs/performance.md); False runs Rasa's defaults.
+    tuned: bool = True
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **overrides: object) -> StackConfig:
@@ -108,6 +118,9 @@ class StackConfig:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.tuned:
+            for name, value in SPEED_ENV.items():
+                env.setdefault(name, value)
         env.update(self.extra_env)
         return env
 
@@ -123,6 +136,11 @@ class StackConfig:
             "  dialect: sqlite\n"
             f"  db: {self.tracker_db}\n"
         )
+        if self.tuned:
+            # Write-ahead logging: one sync per turn instead of several; the mode is stored
+            # in the database file, so Rasa's own connections use it too.
+            with closing(sqlite3.connect(self.tracker_db)) as database:
+                database.execute("PRAGMA journal_mode=WAL")
         return path
 
 

@@ -1,0 +1,1 @@
+"""Whole-conversation load benchmark of the assistant, side by side with stock Rasa."""

@@ -1,0 +1,14 @@
+# Whole-conversation load benchmark: our stack against stock Rasa on the same data
+# (bench/, docs/performance.md). Writes reports/bench.json and reports/bench.png.
+.PHONY: bench bench-smoke
+
+BENCH_ARGS ?=
+
+# The whole run holds the lock, so the training inside it does not take it again.
+bench: spacy
+	flock /tmp/heavy.lock $(PY) -m bench --no-lock --baseline $(BENCH_ARGS)
+
+# A few seconds at two levels, our model only (also run by tests/bench).
+bench-smoke: train
+	$(PY) -m bench --no-stock --model models/accounts.tar.gz --levels 1,4 --seconds 3 \
+	  --out reports/bench-raw/smoke.json --no-plot
