@@ -1,11 +1,11 @@
 """What every channel does around Rasa's message handling.
 
-Before a message reaches NLU it is screened: control characters are removed, empty and
-overlong messages and messages without a single letter or digit (emoji, symbols) are
-answered here, and typed slash commands are reduced to what a
-button can send (`/intent`, no entities, no confidence). After Rasa has handled it, a
-turn that produced no reply or in which an action failed (action server down, crashed or
-timing out) gets a short apology with a way forward, so the learner never meets silence.
+Before a message reaches NLU it is screened: control characters are removed; empty
+messages, overlong ones and ones without a single letter or digit (emoji, symbols) are
+answered here; typed slash commands are reduced to what a button can send (`/intent`, no
+entities, no confidence). After Rasa has handled it, a turn that produced no reply or in
+which an action failed (action server down, crashed or answering with an error) gets a
+short apology with a way forward, so the learner never meets silence.
 """
 
 from __future__ import annotations
