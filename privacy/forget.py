@@ -1,9 +1,11 @@
 """`python -m privacy.forget SENDER` (or `make forget SENDER=<id>`): forget one conversation.
 
-Deletes the conversation's events from the SQLite tracker store and everything the
+Deletes the conversation's events from the SQL tracker store and everything the
 account service holds for it (mails, codes, tokens, tickets). Other conversations are
-left as they are. The tracker database and the account service come from the
-environment (TRACKER_DB, ACCOUNT_SERVICE_URL, ACCOUNT_SERVICE_API_KEY) or the options.
+left as they are. The tracker store and the account service come from the environment
+(TRACKER_DB, ACCOUNT_SERVICE_URL, ACCOUNT_SERVICE_API_KEY) or the options. TRACKER_DB is
+the path of a SQLite file or a SQLAlchemy URL (e.g. the cluster's
+postgresql://user:password@127.0.0.1:6432/rasa).
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy
+
 from actions.account_client import AccountClient, AccountServiceUnavailable
 
-DEFAULT_TRACKER_DB = Path("var/tracker.db")
+DEFAULT_TRACKER_DB = "var/tracker.db"
 
 
 @dataclass(frozen=True)
@@ -27,16 +30,31 @@ class Forgotten:
     account_records: dict[str, int]
 
 
-def forget_tracker(db_path: Path, sender_id: str) -> int:
+def tracker_url(db: str) -> str | None:
+    """A SQLAlchemy URL for a SQLite path or URL; None for a SQLite file that isn't there."""
+    if "://" in db:
+        return db
+    path = Path(db)
+    return f"sqlite:///{path.resolve()}" if path.exists() else None
+
+
+def forget_tracker(db: str, sender_id: str) -> int:
     """Deletes the sender's tracker events; returns how many there were."""
-    if not db_path.exists():
+    url = tracker_url(db)
+    if url is None:
         return 0
-    with sqlite3.connect(db_path) as connection:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        if "events" not in tables:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        if not sqlalchemy.inspect(engine).has_table("events"):
             return 0
-        cursor = connection.execute("DELETE FROM events WHERE sender_id = ?", (sender_id,))
-        return int(cursor.rowcount)
+        with engine.begin() as connection:
+            result = connection.execute(
+                sqlalchemy.text("DELETE FROM events WHERE sender_id = :sender"),
+                {"sender": sender_id},
+            )
+            return int(result.rowcount)
+    finally:
+        engine.dispose()
 
 
 async def forget_account_records(client: AccountClient, sender_id: str) -> dict[str, int]:
@@ -46,11 +64,11 @@ async def forget_account_records(client: AccountClient, sender_id: str) -> dict[
         await client.close()
 
 
-def forget(sender_id: str, db_path: Path, client: AccountClient) -> Forgotten:
+def forget(sender_id: str, db: str, client: AccountClient) -> Forgotten:
     """Both deletions; the account service first, so a failure there leaves the tracker whole
     and the command can simply be run again."""
     records = asyncio.run(forget_account_records(client, sender_id))
-    return Forgotten(tracker_events=forget_tracker(db_path, sender_id), account_records=records)
+    return Forgotten(tracker_events=forget_tracker(db, sender_id), account_records=records)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sender", help="the conversation (sender) id to forget")
     parser.add_argument(
         "--tracker-db",
-        type=Path,
-        default=Path(os.environ.get("TRACKER_DB", DEFAULT_TRACKER_DB)),
-        help="SQLite tracker store (default: $TRACKER_DB or var/tracker.db)",
+        default=os.environ.get("TRACKER_DB") or DEFAULT_TRACKER_DB,
+        help="SQLite file or SQLAlchemy URL of the tracker store "
+        "(default: $TRACKER_DB or var/tracker.db)",
     )
     parser.add_argument("--account-service", help="base URL (default: $ACCOUNT_SERVICE_URL)")
     parser.add_argument("--api-key", help="account service key (default: $ACCOUNT_SERVICE_API_KEY)")
@@ -85,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     records = ", ".join(f"{count} {kind}" for kind, count in result.account_records.items())
     print(
         f"Forgot conversation {args.sender!r}: {result.tracker_events} tracker events "
-        f"from {args.tracker_db}; account service: {records or 'nothing'}."
+        f"from the tracker store; account service: {records or 'nothing'}."
     )
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from stack.processes import ROOT, Stack
+from stack.processes import ROOT, Stack, free_port
 from tests.faults.fault_support import tracker_events, unique_address
 from tests.stack_fixtures import RestChat
 
@@ -19,11 +19,13 @@ def chat_with_code_and_ticket(stack: Stack, address: str) -> RestChat:
     return chat
 
 
-def forget(stack: Stack, sender: str) -> subprocess.CompletedProcess[str]:
+def forget(
+    stack: Stack, sender: str, account_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     config = stack.config
     env = {
         **os.environ,
-        "ACCOUNT_SERVICE_URL": config.account_url,
+        "ACCOUNT_SERVICE_URL": account_url or config.account_url,
         "ACCOUNT_SERVICE_API_KEY": config.api_key,
     }
     return subprocess.run(
@@ -68,6 +70,17 @@ def test_forget_one_conversation(stack: Stack) -> None:
     assert len(kept.outbox(kept_address)) == 1
     # The forgotten learner can start again from scratch.
     assert "What's going on?" in gone.text("hi")
+
+
+def test_forget_deletes_nothing_when_the_account_service_is_away(stack: Stack) -> None:
+    address = unique_address("forget-later")
+    chat = chat_with_code_and_ticket(stack, address)
+    events = tracker_events(stack.config.tracker_db, chat.sender)
+    result = forget(stack, chat.sender, account_url=f"http://127.0.0.1:{free_port()}")
+    assert result.returncode != 0
+    assert "nothing was deleted" in result.stderr
+    assert tracker_events(stack.config.tracker_db, chat.sender) == events
+    assert len(chat.outbox(address)) == 1
 
 
 def test_forget_needs_a_sender() -> None:
