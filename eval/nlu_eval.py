@@ -45,13 +45,27 @@ log = logging.getLogger("eval")
 # training and prediction
 
 
+_lock_depth = 0
+
+
 @contextlib.contextmanager
 def heavy_lock() -> Iterator[None]:
-    with open(LOCK, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Holds /tmp/heavy.lock (flock(1)-compatible); nested uses share the outer hold."""
+    global _lock_depth
+    if _lock_depth:
+        _lock_depth += 1
         try:
             yield
         finally:
+            _lock_depth -= 1
+        return
+    with open(LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _lock_depth = 1
+        try:
+            yield
+        finally:
+            _lock_depth = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -579,9 +593,12 @@ def main() -> None:
     )
     reports = Path(args.reports)
     reports.mkdir(parents=True, exist_ok=True)
-    results = {
-        name: evaluate_config(name, path, not args.no_cv, reports) for name, path in configs.items()
-    }
+    # One hold for each configuration's trainings and predictions, so the run is not
+    # starved by other jobs taking the lock between its many short steps.
+    results = {}
+    for name, path in configs.items():
+        with heavy_lock():
+            results[name] = evaluate_config(name, path, not args.no_cv, reports)
 
     first = next(iter(results))
     threshold_rows, chosen = threshold_section(results[first], configs[first])
