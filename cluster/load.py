@@ -144,12 +144,17 @@ async def drive(
     return result
 
 
-def update_report(path: Path, key: str, value: Any) -> None:
-    """reports/cluster.json holds one section per producer (benchmark, failover test)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def read_report(path: Path) -> dict[str, Any]:
     try:
         report = json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
-        report = {}
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def update_report(path: Path, key: str, value: Any) -> None:
+    """reports/cluster.json holds one section per producer (benchmark, failover test)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = read_report(path)
     report[key] = value
     path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
