@@ -197,6 +197,7 @@ def plot(runs: list[dict[str, Any]], path: Path) -> None:
         yscale="log",
     )
     tps_ax.set(xlabel="concurrent conversations", ylabel="turns per second", title="Throughput")
+    tps_ax.set_ylim(bottom=0)
     for axis in (lat_ax, tps_ax):
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
