@@ -255,15 +255,15 @@ class ActionReceiveInform(TurnAction):
         return "action_receive_inform"
 
     async def handle(self, turn: Turn) -> None:
-        tracker = turn.tracker
+        text = turn.tracker.latest_message.get("text") or ""
         address = turn.latest_entity("email")
-        code = turn.latest_entity("code") or code_in(tracker.latest_message.get("text", ""))
+        code = turn.latest_entity("code") or code_in(text)
         if address:
             await receive_address(turn, address)
         elif code:
             await receive_code(turn, re.sub(r"\D", "", code))
-        elif "@" in (tracker.latest_message.get("text") or ""):
-            turn.say("invalid_email", typed=tracker.latest_message.get("text", "").strip()[:80])
+        elif typed := next((w for w in text.split() if "@" in w), None):
+            turn.say("invalid_email", typed=flow.clean_address(typed)[:80])
             turn.set("pending", flow.PENDING_ADDRESS)
         else:
             turn.say("new_address")

@@ -75,8 +75,9 @@ class Turn:
 
     def known_email(self) -> str | None:
         """The learner's proven address if there is one, else the one they last typed."""
-        email = self.slot("verified_email") or self.slot("email")
-        return clean_address(email) if email else None
+        email = clean_address(self.slot("verified_email") or self.slot("email") or "")
+        # The slot takes whatever the learner typed; a malformed address is no address.
+        return email if is_email(email) else None
 
 
 def clean_address(text: str) -> str:

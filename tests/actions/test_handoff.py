@@ -27,3 +27,13 @@ async def test_ticket_in_the_middle_of_a_flow(chat: Chat) -> None:
 async def test_service_down_gives_the_contact_route(faulty_chat) -> None:
     chat = await faulty_chat("http500")
     assert "Contact Us" in joined(await chat.ask_for_human())
+
+
+async def test_ticket_after_a_malformed_address_still_opens(chat: Chat) -> None:
+    await chat.inform("my email is accounts;--@example")
+    assert "doesn't look like a complete email address" in joined(chat_texts(chat))
+    assert "ticket number is CS-" in joined(await chat.ask_for_human())
+
+
+def chat_texts(chat: Chat) -> list[str]:
+    return [message.get("text") or "" for message in chat.last_messages]

@@ -130,11 +130,6 @@ def test_malformed_addresses(stack: Stack, address: str) -> None:
     assert_no_account_facts(reply)
 
 
-@pytest.mark.xfail(
-    reason="actions/handoff.py open_ticket does not catch InvalidEmail: a malformed address "
-    "in the email slot makes every ticket fail (the channel then apologises)",
-    strict=False,
-)
 def test_ticket_after_a_malformed_address(stack: Stack) -> None:
     chat = RestChat(stack)
     chat.say("hi")
