@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.parse
 import urllib.request
 import uuid
@@ -33,6 +34,10 @@ def cluster() -> Iterator[Cluster]:
         with running(config) as started:
             yield started
     finally:
+        # The logs of the last run stay for reading; everything else goes.
+        kept = ROOT / "var" / "cluster-tests" / "last-logs"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(var_dir / "logs", kept, dirs_exist_ok=True)
         remove_files(config)
 
 
