@@ -27,6 +27,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def ensure_port_free(port: int, name: str) -> None:
+    """Fails clearly when a port is taken, instead of talking to whatever holds it."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(
+                f"Port {port} for the {name} is already in use (is the assistant already running?)."
+            )
+
+
 def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
     """Waits until `url` answers with a 2xx status; fails early if `process` dies."""
     deadline = time.monotonic() + timeout
@@ -170,6 +179,7 @@ class Stack:
 
     def start_account_service(self) -> None:
         config = self.config
+        ensure_port_free(config.account_port, "account service")
         config.var_dir.mkdir(parents=True, exist_ok=True)
         process = self._spawn(
             "account-service",
@@ -188,6 +198,7 @@ class Stack:
         wait_for_http(f"{config.account_url}/health", 30, process)
 
     def start_action_server(self) -> None:
+        ensure_port_free(self.config.action_port, "action server")
         process = self._spawn(
             "action-server",
             [
@@ -204,8 +215,13 @@ class Stack:
 
     def rasa_command(self) -> list[str]:
         config = self.config
+        # The tuned stack runs Rasa through stack.rasa_server (action responses are
+        # checked with a validator built once); the untuned one runs plain `rasa`.
+        launcher = (
+            [sys.executable, "-m", "stack.rasa_server"] if config.tuned else [str(BIN / "rasa")]
+        )
         command = [
-            str(BIN / "rasa"),
+            *launcher,
             "run",
             "--model",
             str(config.model),
@@ -227,6 +243,7 @@ class Stack:
         return command
 
     def start_rasa(self) -> None:
+        ensure_port_free(self.config.rasa_port, "Rasa server")
         process = self._spawn("rasa", self.rasa_command())
         wait_for_http(f"{self.config.rasa_url}/webhooks/rest/", 180, process)
 
