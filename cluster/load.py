@@ -76,10 +76,15 @@ async def _say(
         key = type(problem).__name__
         result.errors[key] = result.errors.get(key, 0) + 1
         return None
+    if not replies:
+        # The channels promise an answer to every message (an apology at worst): an empty
+        # one means Rasa gave up on the turn, so it counts as failed and is sent again.
+        result.empty_replies += 1
+        result.failed_requests += 1
+        result.errors["empty reply"] = result.errors.get("empty reply", 0) + 1
+        return None
     result.latencies.append(time.monotonic() - started)
     result.turns += 1
-    if not replies:
-        result.empty_replies += 1
     return list(replies)
 
 

@@ -526,8 +526,11 @@ class Cluster:
 
     def rasa_command(self, index: int) -> list[str]:
         config = self.config
+        # The same Rasa launcher as `make run` (stack.rasa_server when the stack is tuned).
+        tuned = getattr(StackConfig(), "tuned", False)
+        launcher = [sys.executable, "-m", "stack.rasa_server"] if tuned else [str(BIN / "rasa")]
         return [
-            str(BIN / "rasa"),
+            *launcher,
             "run",
             "--model",
             str(config.model),
