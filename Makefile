@@ -23,6 +23,8 @@ help:
 	@echo "make test   - every test: lint, types, data validation, pytest, test stories"
 	@echo "make shell  - chat with the assistant in the terminal (rasa shell)"
 	@echo "make train  - train the model if data or config changed"
+	@echo "make forget SENDER=<id> - delete one conversation (tracker + account-service records)"
+	@echo "make eval / make bench / make cluster / make transcripts - see README"
 
 $(INSTALLED): requirements.lock scripts/bootstrap.sh
 	scripts/bootstrap.sh
