@@ -26,7 +26,7 @@ REPLY_TIMEOUT_MS = 30_000
 expect.set_options(timeout=REPLY_TIMEOUT_MS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("chromium is missing: run `make system-deps` (make test does it for you).")

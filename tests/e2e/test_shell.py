@@ -38,17 +38,18 @@ def test_shell_conversation_with_buttons_free_text_and_a_code(stack: Stack, tmp_
         shell.expect(OWN_MESSAGE)
         shell.send(UP + ENTER)  # choose to type instead of pressing a button
         shell.expect(PROMPT)
-        shell.sendline("my email is ben.okafor@gmail.com")
+        shell.sendline("my email is frank.muller@gmial.com")
         shell.expect("shall I email a 6-digit code")
         shell.expect(OWN_MESSAGE)
         shell.send(ENTER)  # "Yes, send the code"
         shell.expect("Type it here when it arrives")
         shell.expect(PROMPT)
-        shell.sendline(RestChat(stack).latest_code("ben.okafor@gmail.com"))
-        shell.expect("signs in with Google")
-        shell.expect("Did this solve your problem")
+        shell.sendline(RestChat(stack).latest_code("frank.muller@gmial.com"))
+        shell.expect("signs in with its email and password")
+        shell.expect("sent a password reset link")
+        shell.expect("Did that work")
         shell.expect(OWN_MESSAGE)
-        shell.send(ENTER)  # "Yes"
+        shell.send(ENTER)  # "Yes, it worked"
         shell.expect("glad that sorted it")
         shell.expect(PROMPT)
         shell.sendline("/stop")
