@@ -25,7 +25,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from stack.processes import BIN, DEFAULT_API_KEY, ROOT, StackConfig, free_port, wait_for_http
+from stack.processes import (
+    BIN,
+    DEFAULT_API_KEY,
+    ROOT,
+    StackConfig,
+    account_service_command,
+    free_port,
+    wait_for_http,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_VAR_DIR = ROOT / "var" / "cluster"
@@ -497,18 +505,7 @@ class Cluster:
     def start_account_service(self) -> None:
         config = self.config
         process = self._spawn(
-            "account-service",
-            [
-                sys.executable,
-                "-m",
-                "account_service",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(config.account_port),
-                "--db",
-                str(config.var_dir / "accounts.db"),
-            ],
+            "account-service", account_service_command(config.account_port, config.var_dir)
         )
         wait_for_http(f"{config.account_url}/health", 30, process)
 

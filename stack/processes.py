@@ -59,6 +59,14 @@ SPEED_ENV: dict[str, str] = {
 }
 
 
+def account_service_command(port: int, var_dir: Path) -> list[str]:
+    """The account service on localhost with its SQLite database in `var_dir`."""
+    return [
+        *(sys.executable, "-m", "account_service", "--host", "127.0.0.1"),
+        *("--port", str(port), "--db", str(var_dir / "accounts.db")),
+    ]
+
+
 @dataclass
 class StackConfig:
     """Ports, files and settings of one stack; defaults are the ones `make run` uses."""
@@ -182,18 +190,7 @@ class Stack:
         ensure_port_free(config.account_port, "account service")
         config.var_dir.mkdir(parents=True, exist_ok=True)
         process = self._spawn(
-            "account-service",
-            [
-                sys.executable,
-                "-m",
-                "account_service",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(config.account_port),
-                "--db",
-                str(config.var_dir / "accounts.db"),
-            ],
+            "account-service", account_service_command(config.account_port, config.var_dir)
         )
         wait_for_http(f"{config.account_url}/health", 30, process)
 
