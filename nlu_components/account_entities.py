@@ -17,7 +17,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.utils.spacy_utils import SpacyNLP
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
@@ -82,3 +82,43 @@ class AccountEntityExtractor(GraphComponent, EntityExtractorMixin):
             found = self.add_extractor_name(find_entities(doc, message.get(TEXT)))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class BareAnswerClassifier(GraphComponent):
+    """A message that is only an address or a code is an answer (`inform`), whatever the
+    statistical classifier thinks: nothing else is left in it to understand."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [AccountEntityExtractor]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BareAnswerClassifier:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            if is_bare_answer(message.get(TEXT) or "", message.get(ENTITIES, [])):
+                message.set(INTENT, {"name": "inform", "confidence": 1.0}, add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY, [{"name": "inform", "confidence": 1.0}], add_to_output=True
+                )
+        return messages
+
+
+def is_bare_answer(text: str, entities: list[dict[str, Any]]) -> bool:
+    """True when removing the address and code entities leaves no word or digit."""
+    spans = [e for e in entities if e.get("entity") in ("email", "code")]
+    if not spans:
+        return False
+    rest = list(text)
+    for entity in spans:
+        rest[entity["start"] : entity["end"]] = [" "] * (entity["end"] - entity["start"])
+    return not any(char.isalnum() for char in "".join(rest))
