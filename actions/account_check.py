@@ -66,7 +66,10 @@ async def _sso_domain(turn: Turn, address: str) -> bool:
     if not organization:
         return False
     turn.say("domain_requires_sso", domain=domain, organization=organization)
-    await flow.give_step(turn, "sso")
+    if "step" not in turn.changed and turn.slot("step") == "sso_path":
+        flow.ask_outcome_here(turn)  # the SSO path was given earlier in the conversation
+    else:
+        await flow.give_step(turn, "sso")
     return True
 
 

@@ -11,6 +11,8 @@ async def test_sso_path_then_domain_check(chat: Chat) -> None:
     assert "single sign-on" in first and "work or school address" in first
     reply = joined(await chat.inform("david.kim@stateuniversity.edu"))
     assert "State University" in reply
+    assert "Did this solve your problem?" in reply
+    assert "find it by name" not in reply  # the path is not repeated
 
 
 async def test_domain_without_sso_says_so(chat: Chat) -> None:
