@@ -145,11 +145,14 @@ class StackConfig:
         """Endpoints for this stack: its action server and its own SQLite tracker store."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         path = self.var_dir / "endpoints.yml"
+        # Tuned: the same table and rows, without replaying each conversation per message
+        # (stack/tracker_store.py).
+        store_type = "stack.tracker_store.CachedSQLTrackerStore" if self.tuned else "SQL"
         path.write_text(
             "action_endpoint:\n"
             f"  url: {self.action_url}\n"
             "tracker_store:\n"
-            "  type: SQL\n"
+            f"  type: {store_type}\n"
             "  dialect: sqlite\n"
             f"  db: {self.tracker_db}\n"
         )
