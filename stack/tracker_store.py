@@ -30,6 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 DEFAULT_KEPT_CONVERSATIONS = 2000
+ROWS_OF_SENDER = sa.text("SELECT COUNT(*), MAX(id) FROM events WHERE sender_id = :sender_id")
 
 
 @dataclass
@@ -54,14 +55,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.kept_conversations = int(kept_conversations)
         self._kept: OrderedDict[str, KeptTracker] = OrderedDict()
+        engine: Any = self.engine  # type: ignore[has-type]
+        if engine.dialect.name == "sqlite":
+            # SQLAlchemy opens a SQLite file anew for every session (NullPool); keeping
+            # connections open saves that per query. Calls come one at a time.
+            self.engine = sa.create_engine(
+                engine.url,
+                poolclass=sa.pool.QueuePool,
+                connect_args={"check_same_thread": False},
+            )
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-    def _rows_of(self, session: Any, sender_id: str) -> tuple[int, int | None]:
-        event = self.SQLEvent
-        rows, last_id = (
-            session.query(sa.func.count(event.id), sa.func.max(event.id))
-            .filter(event.sender_id == sender_id)
-            .one()
-        )
+    def _rows_of(self, connection: Any, sender_id: str) -> tuple[int, int | None]:
+        rows, last_id = connection.execute(ROWS_OF_SENDER, {"sender_id": sender_id}).one()
         return int(rows), last_id
 
     def _keep(self, sender_id: str, kept: KeptTracker) -> None:
@@ -72,8 +78,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session of a conversation; the kept tracker if still current."""
-        with self.session_scope() as session:
-            rows, last_id = self._rows_of(session, sender_id)
+        with self.engine.connect() as connection:
+            rows, last_id = self._rows_of(connection, sender_id)
         kept = self._kept.get(sender_id)
         if (
             kept is not None
@@ -89,22 +95,24 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._keep(sender_id, KeptTracker(tracker, len(tracker.events), rows, last_id))
         return tracker
 
-    def _unsaved_events(self, session: Any, tracker: DialogueStateTracker) -> list[Event]:
+    def _unsaved_events(self, tracker: DialogueStateTracker) -> list[Event]:
         kept = self._kept.get(tracker.sender_id)
         if kept is not None and kept.tracker is tracker:
             return list(tracker.events)[kept.events_in_database :]
-        return list(self._additional_events(session, tracker))
+        with self.session_scope() as session:
+            return list(self._additional_events(session, tracker))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Inserts the events not yet stored, as Rasa's store does, and keeps the tracker."""
         sender_id = tracker.sender_id
-        with self.session_scope() as session:
-            new_events = self._unsaved_events(session, tracker)
-            for event in new_events:
-                session.add(self._row(sender_id, event))
-            session.flush()
-            rows, last_id = self._rows_of(session, sender_id)
-            session.commit()
+        new_events = self._unsaved_events(tracker)
+        with self.engine.begin() as connection:
+            if new_events:
+                connection.execute(
+                    self.SQLEvent.__table__.insert(),
+                    [self._row(sender_id, event) for event in new_events],
+                )
+            rows, last_id = self._rows_of(connection, sender_id)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
         previous = self._kept.get(sender_id)
@@ -114,14 +122,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         kept = KeptTracker(tracker, len(tracker.events), rows, last_id, reload_next=new_session)
         self._keep(sender_id, kept)
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
         """One row of Rasa's `events` table, filled exactly as `SQLTrackerStore.save` does."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
