@@ -1,20 +1,31 @@
-"""Runs the `rasa` command line with one speed-up for a stack of this project.
+"""Runs the `rasa` command line with two speed-ups for a stack of this project.
 
 Rasa checks every action-server response against a fixed JSON schema with
 `jsonschema.validate`, which re-checks the schema itself on every call; profiling a
 turn showed that as about an eighth of the Rasa server's CPU. Here the validator is
 built once and reused. Responses are checked exactly as strictly as before.
+
+Rasa also opens a new HTTP client session, and so a new connection, for every call to
+the action server. Here each endpoint keeps one session per event loop, so calls reuse
+open connections. Idle connections are dropped after 2 s, before the action server
+(Sanic: 5 s) closes them from its side, so a request never goes out on a connection the
+server is closing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sys
 from typing import Any
 
+import aiohttp
 import jsonschema
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+IDLE_CONNECTION_SECONDS = 2.0
 
 
 @functools.cache
@@ -38,8 +49,40 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     return True
 
 
+class KeptSession:
+    """What Rasa's `async with endpoint.session() as session` gets: a session left open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def kept_session(self: EndpointConfig) -> KeptSession:
+    """Same headers, auth and timeout as Rasa's `EndpointConfig.session`, made once per loop."""
+    loop = asyncio.get_running_loop()
+    session: aiohttp.ClientSession | None = getattr(self, "_kept_session", None)
+    if session is None or session.closed or session._loop is not loop:
+        auth = None
+        if self.basic_auth:
+            auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        session = aiohttp.ClientSession(
+            headers=self.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+        )
+        self._kept_session = session  # type: ignore[attr-defined]
+    return KeptSession(session)
+
+
 def main() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    EndpointConfig.session = kept_session  # type: ignore[method-assign]
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -12,8 +12,8 @@ A kept tracker is only reused when the database still holds exactly the rows it 
 built from (same count, same last id): a conversation deleted by `make forget`, or
 continued by another Rasa replica, is loaded again from the database. A tracker that
 was changed in memory but never saved (a turn that failed half way) is loaded again
-too. After a new conversation session is saved the next load comes from the database,
-so it holds only the latest session, as with Rasa's store.
+too. After a new conversation session is saved, the next turn gets a tracker of that
+session only, as Rasa's store would load it.
 """
 
 from __future__ import annotations
@@ -41,9 +41,18 @@ class KeptTracker:
     events_in_database: int  # how many of `tracker.events` are stored
     rows: int  # rows of this sender in the table, all sessions
     last_id: int | None
-    # A new session was saved: the next turn loads only that session from the database,
-    # as with Rasa's store, but saves of this same tracker still know what is stored.
-    reload_next: bool = False
+    # A new session was saved: the next turn gets only that session, as from Rasa's store,
+    # while saves of this same tracker still know what is stored.
+    new_session: bool = False
+
+
+def latest_session(tracker: DialogueStateTracker, slots: list[Any]) -> DialogueStateTracker:
+    """What Rasa's SQL store loads: the events from the latest session start on."""
+    starts = [event.timestamp for event in tracker.events if isinstance(event, SessionStarted)]
+    events = list(tracker.events)
+    if starts:
+        events = [event for event in events if event.timestamp >= max(starts)]
+    return DialogueStateTracker.from_events(tracker.sender_id, events, slots)
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
@@ -81,16 +90,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             rows, last_id = self._rows_of(connection, sender_id)
         kept = self._kept.get(sender_id)
-        if (
+        current = (
             kept is not None
-            and not kept.reload_next
             and (kept.rows, kept.last_id) == (rows, last_id)
             and len(kept.tracker.events) == kept.events_in_database
-        ):
+        )
+        if kept is not None and current and not kept.new_session:
             self._kept.move_to_end(sender_id)
             return kept.tracker
-        self._kept.pop(sender_id, None)
-        tracker = await super().retrieve(sender_id)
+        if kept is not None and current:
+            tracker: DialogueStateTracker | None = latest_session(kept.tracker, self.domain.slots)
+        else:
+            self._kept.pop(sender_id, None)
+            tracker = await super().retrieve(sender_id)
         if tracker is not None:
             self._keep(sender_id, KeptTracker(tracker, len(tracker.events), rows, last_id))
         return tracker
@@ -117,9 +129,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             await self._stream_new_events(self.event_broker, new_events, sender_id)
         previous = self._kept.get(sender_id)
         new_session = any(isinstance(event, SessionStarted) for event in new_events) or (
-            previous is not None and previous.tracker is tracker and previous.reload_next
+            previous is not None and previous.tracker is tracker and previous.new_session
         )
-        kept = KeptTracker(tracker, len(tracker.events), rows, last_id, reload_next=new_session)
+        kept = KeptTracker(tracker, len(tracker.events), rows, last_id, new_session=new_session)
         self._keep(sender_id, kept)
 
     @staticmethod
