@@ -100,6 +100,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return kept.tracker
         if kept is not None and current:
             tracker: DialogueStateTracker | None = latest_session(kept.tracker, self.domain.slots)
+        elif rows == 0:
+            self._kept.pop(sender_id, None)
+            return None
         else:
             self._kept.pop(sender_id, None)
             tracker = await super().retrieve(sender_id)
@@ -111,6 +114,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         kept = self._kept.get(tracker.sender_id)
         if kept is not None and kept.tracker is tracker:
             return list(tracker.events)[kept.events_in_database :]
+        with self.engine.connect() as connection:
+            if self._rows_of(connection, tracker.sender_id)[0] == 0:
+                return list(tracker.events)  # a new conversation: nothing stored yet
         with self.session_scope() as session:
             return list(self._additional_events(session, tracker))
 
