@@ -21,10 +21,19 @@ BIN = Path(sys.executable).parent
 DEFAULT_API_KEY = "dev-key"
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nothing listens on now and that this process has not handed out before: the
+    kernel may offer the same free port twice before the first caller binds it."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def ensure_port_free(port: int, name: str) -> None:
