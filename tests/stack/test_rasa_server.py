@@ -1,0 +1,83 @@
+"""The Rasa launcher's speed-ups keep Rasa's behaviour: same checks, same requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from rasa.utils.endpoints import EndpointConfig
+
+from stack.rasa_server import kept_session, validate_action_result
+
+
+@pytest.fixture
+async def echo_server() -> AsyncIterator[tuple[str, list[tuple[str, int]]]]:
+    """A local HTTP server that records which client connection each request came on."""
+    seen: list[tuple[str, int]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        seen.append((request.headers.get("X-Stack", ""), peer[1] if peer else 0))
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/webhook", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_action_calls_reuse_one_connection(
+    echo_server: tuple[str, list[tuple[str, int]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen = echo_server
+    monkeypatch.setattr(EndpointConfig, "session", kept_session)
+    endpoint = EndpointConfig(url=url, headers={"X-Stack": "accounts"})
+
+    for _ in range(3):
+        assert await endpoint.request(json={"next_action": "action_cant_log_in"}) == {
+            "events": [],
+            "responses": [],
+        }
+
+    assert [header for header, _ in seen] == ["accounts"] * 3
+    assert len({client_port for _, client_port in seen}) == 1
+    async with endpoint.session() as session:
+        assert not session.closed
+        await session.close()
+    async with endpoint.session() as fresh:
+        assert fresh is not session and not fresh.closed
+        await fresh.close()
+
+
+@pytest.mark.parametrize(
+    ("result", "valid"),
+    [
+        ({"events": [{"event": "slot", "name": "email", "value": "a@b.co"}], "responses": []}, 1),
+        ({"events": [{"event": "slot", "name": "email"}], "responses": []}, 0),  # no value
+        ({"events": [{"name": "email"}], "responses": []}, 0),
+        ({"events": [{"event": "no_such_event"}], "responses": []}, 0),
+        ({"events": "not a list"}, 0),
+    ],
+)
+def test_action_responses_are_checked_as_rasa_checks_them(result: dict, valid: int) -> None:
+    rasa_says = True
+    try:
+        RemoteAction._validate_action_result(RemoteAction, result)  # type: ignore[arg-type]
+    except ValidationError:
+        rasa_says = False
+    ours = True
+    try:
+        validate_action_result(RemoteAction, result)  # type: ignore[arg-type]
+    except ValidationError:
+        ours = False
+    assert ours is rasa_says is bool(valid)
