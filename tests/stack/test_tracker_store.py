@@ -51,6 +51,15 @@ def learner_turn(text: str, address: str) -> list[Event]:
     ]
 
 
+async def take_turn(
+    store: CachedSQLTrackerStore, tracker: DialogueStateTracker, address: str
+) -> None:
+    """The learner gives an address and the assistant answers; the turn is saved."""
+    for event in learner_turn(address, address):
+        tracker.update(event)
+    await store.save(tracker)
+
+
 async def new_conversation(store: CachedSQLTrackerStore, sender: str) -> DialogueStateTracker:
     tracker = await store.get_or_create_tracker(sender)
     for event in [ActionExecuted("action_session_start"), SessionStarted()]:
@@ -138,9 +147,7 @@ async def test_a_forgotten_conversation_is_gone(domain: Domain, tmp_path: Path) 
     db = tmp_path / "tracker.db"
     store = cached_store(domain, db)
     tracker = await new_conversation(store, "learner")
-    for event in learner_turn("ana@example.com", "ana@example.com"):
-        tracker.update(event)
-    await store.save(tracker)
+    await take_turn(store, tracker, "ana@example.com")
     await new_conversation(store, "someone-else")
 
     assert forget_tracker(str(db), "learner") == 4 + 5
@@ -171,9 +178,7 @@ async def test_a_new_session_loads_like_rasas_store(domain: Domain, tmp_path: Pa
     db = tmp_path / "tracker.db"
     store = cached_store(domain, db)
     tracker = await new_conversation(store, "learner")
-    for event in learner_turn("ana@example.com", "ana@example.com"):
-        tracker.update(event)
-    await store.save(tracker)
+    await take_turn(store, tracker, "ana@example.com")
     tracker = await store.retrieve("learner")
     assert tracker is not None
     for event in [ActionExecuted("action_session_start"), SessionStarted()]:
