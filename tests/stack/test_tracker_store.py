@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -21,6 +21,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
 
 from privacy.forget import forget_tracker
 from stack.tracker_store import CachedSQLTrackerStore
@@ -208,3 +209,20 @@ async def test_keeps_at_most_the_configured_number(domain: Domain, tmp_path: Pat
     assert await store.retrieve("third") is third
     assert events_of(first) == events_of(from_rasa)
     assert len(store._kept) == 2
+
+
+def test_rasa_builds_it_from_the_endpoints_file(domain: Domain, tmp_path: Path) -> None:
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n"
+        "  type: stack.tracker_store.CachedSQLTrackerStore\n"
+        "  dialect: sqlite\n"
+        f"  db: {tmp_path / 'tracker.db'}\n"
+        "  kept_conversations: 3\n"
+    )
+    config = read_endpoint_config(str(endpoints), "tracker_store")
+
+    store = TrackerStore.create(config, domain=domain)
+
+    assert isinstance(store, CachedSQLTrackerStore)
+    assert store.kept_conversations == 3
