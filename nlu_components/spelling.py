@@ -11,6 +11,7 @@ learner sees stay as typed.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -53,8 +54,9 @@ def one_edit_apart(typed: str, known: str) -> bool:
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
+@functools.cache
 def english_words() -> frozenset[str]:
-    """Words spaCy's English lemma table knows (inflected forms and their lemmas)."""
+    """Words spaCy's English lemma table knows (inflected forms and their lemmas); read once."""
     from spacy.lookups import load_lookups
 
     table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
@@ -116,7 +118,6 @@ class TypoLemmaCorrector(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self.vocabulary = vocabulary
-        self._english: frozenset[str] | None = None
 
     @classmethod
     def create(
@@ -139,9 +140,8 @@ class TypoLemmaCorrector(GraphComponent):
     ) -> TypoLemmaCorrector:
         with model_storage.read_from(resource) as directory:
             saved = json.loads((directory / VOCABULARY_FILE).read_text())
-        corrector = cls(model_storage, resource, Vocabulary(saved["lemmas"], saved["counts"]))
-        corrector._english = english_words()  # once, while the model loads
-        return corrector
+        english_words()  # read the tables while the model loads, not on the first message
+        return cls(model_storage, resource, Vocabulary(saved["lemmas"], saved["counts"]))
 
     def train(self, training_data: TrainingData) -> Resource:
         tokens = (
@@ -162,8 +162,7 @@ class TypoLemmaCorrector(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         if self.vocabulary is None:
             return messages
-        if self._english is None:
-            self._english = english_words()
+        english = english_words()
         for message in messages:
             for token in message.get(TOKENS_NAMES[TEXT]) or []:
                 typed = token.text.lower()
@@ -171,7 +170,7 @@ class TypoLemmaCorrector(GraphComponent):
                     len(typed) < Vocabulary.MIN_LENGTH
                     or not typed.isalpha()
                     or typed in self.vocabulary.lemmas
-                    or typed in self._english
+                    or typed in english
                 ):
                     continue
                 meant = self.vocabulary.correction(typed)

@@ -65,8 +65,8 @@ class KeptSession:
 def kept_session(self: EndpointConfig) -> KeptSession:
     """Same headers, auth and timeout as Rasa's `EndpointConfig.session`, made once per loop."""
     loop = asyncio.get_running_loop()
-    session: aiohttp.ClientSession | None = getattr(self, "_kept_session", None)
-    if session is None or session.closed or session._loop is not loop:
+    kept_loop, session = getattr(self, "_kept_session", (None, None))
+    if session is None or session.closed or kept_loop is not loop:
         auth = None
         if self.basic_auth:
             auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
@@ -76,7 +76,7 @@ def kept_session(self: EndpointConfig) -> KeptSession:
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
         )
-        self._kept_session = session  # type: ignore[attr-defined]
+        self._kept_session = (loop, session)  # type: ignore[attr-defined]
     return KeptSession(session)
 
 

@@ -89,22 +89,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """The latest session of a conversation; the kept tracker if still current."""
         with self.engine.connect() as connection:
             rows, last_id = self._rows_of(connection, sender_id)
-        kept = self._kept.get(sender_id)
-        current = (
+        kept = self._kept.pop(sender_id, None)
+        if (
             kept is not None
             and (kept.rows, kept.last_id) == (rows, last_id)
             and len(kept.tracker.events) == kept.events_in_database
-        )
-        if kept is not None and current and not kept.new_session:
-            self._kept.move_to_end(sender_id)
-            return kept.tracker
-        if kept is not None and current:
-            tracker: DialogueStateTracker | None = latest_session(kept.tracker, self.domain.slots)
+        ):
+            tracker: DialogueStateTracker | None = (
+                latest_session(kept.tracker, self.domain.slots)
+                if kept.new_session
+                else kept.tracker
+            )
         elif rows == 0:
-            self._kept.pop(sender_id, None)
             return None
         else:
-            self._kept.pop(sender_id, None)
             tracker = await super().retrieve(sender_id)
         if tracker is not None:
             self._keep(sender_id, KeptTracker(tracker, len(tracker.events), rows, last_id))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from aiohttp import web
 
 from account_service.app import SafeAccessLogger, create_app
 from actions.account_client import AccountClient
+from stack.processes import free_port
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "account_service" / "seed.json"
 TEST_API_KEY = "test-key"
@@ -152,12 +152,6 @@ async def account_client(account_service: RunningService) -> AsyncIterator[Accou
         await client.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _fault_app(mode: str, release: asyncio.Event) -> web.Application:
     async def handler(request: web.Request) -> web.StreamResponse:
         if mode == "slow":
@@ -198,7 +192,7 @@ async def fault_server() -> AsyncIterator[FaultServerFactory]:
         if mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {mode}")
         if mode == "down":
-            return f"http://127.0.0.1:{_free_port()}"
+            return f"http://127.0.0.1:{free_port()}"
         runner, url = await _start(_fault_app(mode, release))
         runners.append(runner)
         return url
