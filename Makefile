@@ -57,7 +57,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/mypy .
 
 validate: $(INSTALLED)
-	$(RASA) data validate --fail-on-warnings
+	$(PY) -m scripts.validate_data
 
 pytest: $(TEST_DEPS)
 	$(VENV)/bin/pytest

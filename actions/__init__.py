@@ -1,18 +1,6 @@
-"""Custom actions of the account-help assistant, one module per help-article topic.
+"""Custom actions of the account-help assistant: only what needs code.
 
-Importing the package registers every topic, so the step engine can resume any of them.
+One module per concern: account_check (addresses, one-time codes, the proven account),
+mail (the emails a learner asks for), handoff (tickets), fallback ("did you mean …?"),
+and one module per article section that has an action of its own.
 """
-
-from actions import (  # noqa: F401  (imported for their topic registrations)
-    account_not_found,
-    account_settings,
-    answers,
-    email_change,
-    email_verification,
-    fallback,
-    login,
-    missing_courses,
-    recaptcha,
-    second_account,
-    sso,
-)

@@ -2,201 +2,230 @@
 
 Nothing here says whether an address has an account until the learner has typed the
 code we emailed to it. Before that, every reply is the same for any address; only
-domain facts (an organisation that requires single sign-on) may be told. Proof of
+domain facts (an organization that requires single sign-on) may be told. Proof of
 control is a token the account service issues and checks; the slots only carry it.
+
+Each action says what it found and sets one categorical slot (`address_check`,
+`code_status`, `account_state`); the stories in data/stories/account_check.yml decide
+what comes next from that slot.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from actions import flow
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.account_client import (
     AccountServiceUnavailable,
     AccountState,
-    Enrolment,
-    InvalidEmail,
     get_client,
 )
-from actions.flow import Turn, TurnAction
 from actions.typos import split_address, suggested_correction
 
+logger = logging.getLogger(__name__)
+
+EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 CODE_SHAPE = re.compile(r"\b(\d{3})\s?(\d{3})\b")
+# How a failed code check is told, by the account service's status.
+ENDED_CODE_REPLIES = {
+    "expired": "utter_code_expired",
+    "no_code": "utter_code_none",
+    "too_many_attempts": "utter_code_locked",
+}
+
+Events = list[dict[str, Any]]
 
 
-async def receive_address(turn: Turn, typed: str) -> None:
-    """Checks a typed address for shape, typos and SSO, then offers a one-time code."""
-    address = flow.clean_address(typed)
-    if not flow.is_email(address):
-        turn.say("invalid_email", typed=address)
-        turn.set("pending", flow.PENDING_ADDRESS)
-        return
-    turn.set("email", address)
-    correction = suggested_correction(address)
-    if correction:
-        turn.say(
-            "possible_typo",
-            domain=split_address(address)[1],
-            suggestion=split_address(correction)[1],
-            corrected=correction,
-        )
-    if await _sso_domain(turn, address):
-        return
-    topic, _ = flow.current_topic(turn)
-    if topic is not None and topic.on_address is not None:
-        await topic.on_address(turn, address)
-    elif topic is not None and not topic.checks_accounts:
-        flow.ask_outcome_here(turn)
-    elif turn.service_down_said:
-        await continue_without_check(turn)
-    else:
-        turn.say("offer_code", email=address)
-        turn.set("pending", flow.PENDING_OFFER_CODE)
+def clean_address(text: str) -> str:
+    """Strips the quotes, brackets and sentence punctuation people type around addresses."""
+    return text.strip().strip("<>\"'()[],;:!?").rstrip(".")
 
 
-async def _sso_domain(turn: Turn, address: str) -> bool:
-    """Tells the learner when the address's domain signs in through an organisation."""
-    domain = split_address(address)[1]
-    try:
-        organization = await get_client().sso_organization(domain)
-    except AccountServiceUnavailable:
-        turn.say_service_down()
-        return False
-    if not organization:
-        return False
-    turn.say("domain_requires_sso", domain=domain, organization=organization)
-    if "step" not in turn.changed and turn.slot("step") == "sso_path":
-        flow.ask_outcome_here(turn)  # the SSO path was given earlier in the conversation
-    else:
-        await flow.give_step(turn, "sso")
-    return True
+def is_email(text: str) -> bool:
+    return bool(EMAIL_SHAPE.match(text)) and len(text) <= 254
 
 
-async def continue_without_check(turn: Turn) -> None:
-    """Carries on with the general steps of the current topic."""
-    topic, _ = flow.current_topic(turn)
-    if topic is None:
-        flow.enter(turn, "login")
-    await flow.advance(turn)
+def latest_entity(tracker: Tracker, kind: str) -> str | None:
+    """The last `kind` entity of the learner's latest message, if any."""
+    values = [
+        entity.get("value")
+        for entity in tracker.latest_message.get("entities", [])
+        if entity.get("entity") == kind and entity.get("value")
+    ]
+    return str(values[-1]).strip() if values else None
 
 
-async def send_code(turn: Turn) -> None:
-    """Emails a one-time code to the address the learner gave (same reply for any address)."""
-    address = turn.known_email()
-    if not address:
-        turn.say("ask_email")
-        turn.set("pending", flow.PENDING_ADDRESS)
-        return
-    try:
-        result = await get_client().request_code(address, turn.conversation_id)
-    except AccountServiceUnavailable:
-        turn.say_service_down()
-        await continue_without_check(turn)
-        return
-    if result.status == "sent":
-        turn.set("code_email", address)
-        turn.say("code_sent", email=address)
-        turn.set("pending", flow.PENDING_CODE)
-    elif result.status == "too_many_codes":
-        turn.say("code_limit")
-        turn.set("pending", flow.PENDING_OFFER_CODE)
-    else:
-        turn.say("invalid_email", typed=address)
-        turn.set("pending", flow.PENDING_ADDRESS)
+def known_email(tracker: Tracker) -> str | None:
+    """The learner's proven address if there is one, else the one they last typed."""
+    email = clean_address(tracker.get_slot("verified_email") or tracker.get_slot("email") or "")
+    return email if is_email(email) else None
 
 
-async def receive_code(turn: Turn, code: str) -> None:
-    """Checks a typed code with the account service and, once proven, uses the account state."""
-    address = turn.slot("code_email")
-    if not address:
-        if turn.known_email():
-            turn.say("offer_code", email=turn.known_email())
-            turn.set("pending", flow.PENDING_OFFER_CODE)
-        else:
-            turn.say("ask_email")
-            turn.set("pending", flow.PENDING_ADDRESS)
-        return
-    try:
-        result = await get_client().verify_code(address, code, turn.conversation_id)
-    except AccountServiceUnavailable:
-        turn.say_service_down()
-        await continue_without_check(turn)
-        return
-    if result.status == "verified" and result.token:
-        turn.set("verification_token", result.token)
-        turn.set("verified_email", address)
-        turn.set("code_email", None)
-        turn.say("code_verified", email=address)
-        await use_account_state(turn)
-        return
-    if result.status == "wrong_code" and result.attempts_left:
-        turn.say("code_wrong", attempts_left=result.attempts_left)
-        turn.set("pending", flow.PENDING_CODE)
-        return
-    reply = {"expired": "code_expired", "no_code": "code_none"}.get(result.status, "code_locked")
-    turn.say(reply, email=address)
-    turn.say("code_way_forward")
-    turn.set("pending", flow.PENDING_OFFER_CODE)
+def code_in(text: str) -> str | None:
+    match = CODE_SHAPE.search(text or "")
+    return match.group(1) + match.group(2) if match else None
 
 
-async def proven_state(turn: Turn) -> AccountState | None:
-    """The account state behind the learner's proof of control, if they have a valid one."""
-    token = turn.slot("verification_token")
-    if not token:
-        return None
-    try:
-        state = await get_client().account_state(token)
-    except AccountServiceUnavailable:
-        turn.say_service_down()
-        return None
-    if state is None:
-        turn.set("verification_token", None)
-    return state
+class ActionCheckAddress(Action):
+    """A typed address: its shape, a likely domain typo and whether its domain needs SSO."""
+
+    def name(self) -> str:
+        return "action_check_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        text = tracker.latest_message.get("text") or ""
+        typed = latest_entity(tracker, "email") or next((w for w in text.split() if "@" in w), "")
+        if not typed:  # "use another address" pressed, or an answer without one
+            dispatcher.utter_message(response="utter_ask_other_address")
+            return [SlotSet("address_check", "invalid")]
+        address = clean_address(typed)
+        if not is_email(address):
+            dispatcher.utter_message(response="utter_invalid_email", typed=address[:80])
+            return [SlotSet("address_check", "invalid")]
+        correction = suggested_correction(address)
+        if correction:
+            dispatcher.utter_message(
+                response="utter_possible_typo",
+                domain=split_address(address)[1],
+                suggestion=split_address(correction)[1],
+            )
+        events: Events = [SlotSet("email", address)]
+        domain_name = split_address(address)[1]
+        try:
+            organization = await get_client().sso_organization(domain_name)
+        except AccountServiceUnavailable:
+            # Only a domain fact is lost; the code offer that follows reports the outage.
+            logger.warning("SSO lookup failed for a typed domain")
+            organization = None
+        if organization:
+            dispatcher.utter_message(
+                response="utter_domain_requires_sso", domain=domain_name, organization=organization
+            )
+            return [*events, SlotSet("address_check", "sso_domain")]
+        return [*events, SlotSet("address_check", "ok")]
 
 
-async def use_account_state(turn: Turn) -> bool:
-    """Skips to the step that fits the proven account; False if there is no proof to use."""
-    state = await proven_state(turn)
-    if state is None:
-        return False
+class ActionSendCode(Action):
+    """Emails a one-time code to the typed address (the same reply for any address)."""
+
+    def name(self) -> str:
+        return "action_send_code"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        address = known_email(tracker)
+        if not address:
+            dispatcher.utter_message(response="utter_ask_code_first")
+            return [SlotSet("code_status", "not_sent")]
+        try:
+            result = await get_client().request_code(address, str(tracker.sender_id))
+        except AccountServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_down")
+            return [SlotSet("code_status", "unavailable")]
+        # The address check has done its job; the code's status steers from here.
+        checked = SlotSet("address_check", None)
+        if result.status == "sent":
+            dispatcher.utter_message(response="utter_code_sent", email=address)
+            return [checked, SlotSet("code_email", address), SlotSet("code_status", "sent")]
+        if result.status == "too_many_codes":
+            dispatcher.utter_message(response="utter_code_limit")
+            return [checked, SlotSet("code_status", "limit")]
+        dispatcher.utter_message(response="utter_invalid_email", typed=address)
+        return [checked, SlotSet("code_status", "refused")]
+
+
+class ActionVerifyCode(Action):
+    """Checks a typed code; once the address is proven, says what the account shows."""
+
+    def name(self) -> str:
+        return "action_verify_code"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        address = tracker.get_slot("code_email")
+        code = code_in(latest_entity(tracker, "code") or tracker.latest_message.get("text") or "")
+        if not address or not code:
+            dispatcher.utter_message(response="utter_ask_code_first")
+            return [SlotSet("code_status", "not_sent")]
+        client = get_client()
+        try:
+            result = await client.verify_code(address, code, str(tracker.sender_id))
+            if result.status != "verified" or not result.token:
+                return self.refused(dispatcher, result.status, result.attempts_left, address)
+            state = await client.account_state(result.token)
+        except AccountServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_down")
+            return [SlotSet("code_status", "unavailable")]
+        if state is None:  # the token was refused straight after being issued
+            dispatcher.utter_message(response="utter_service_down")
+            return [SlotSet("code_status", "unavailable")]
+        dispatcher.utter_message(response="utter_code_verified", email=address)
+        return [
+            SlotSet("verification_token", result.token),
+            SlotSet("verified_email", address),
+            SlotSet("code_email", None),
+            SlotSet("code_status", "verified"),
+            SlotSet("account_state", describe_state(dispatcher, state)),
+        ]
+
+    @staticmethod
+    def refused(
+        dispatcher: CollectingDispatcher, status: str, attempts_left: int | None, address: str
+    ) -> Events:
+        if status == "wrong_code" and attempts_left:
+            dispatcher.utter_message(response="utter_code_wrong", attempts_left=attempts_left)
+            return [SlotSet("code_status", "wrong")]
+        reply = ENDED_CODE_REPLIES.get(status, "utter_code_locked")
+        dispatcher.utter_message(response=reply, email=address)
+        return [SlotSet("code_status", "ended")]
+
+
+def describe_state(dispatcher: CollectingDispatcher, state: AccountState) -> str:
+    """Tells the learner the one fact that decides the next step; returns that step's name."""
     change = state.recent_email_change
     if change and not change.by_owner:
-        turn.say(
-            "fact_email_changed",
+        dispatcher.utter_message(
+            response="utter_fact_email_changed",
             email=state.email,
             days_ago=change.days_ago,
             new_email=change.new_email_masked,
         )
-        turn.set("pending", flow.PENDING_CONFIRM_CHANGE)
-    elif not state.exists:
-        turn.say("fact_no_account", email=state.email)
-        await flow.give_step(turn, "account_not_found", "not_found_typo")
-    elif state.sso_organization or "sso" in state.sign_in_methods:
-        turn.say("fact_sso", organization=state.sso_organization or "your organisation")
-        await flow.give_step(turn, "sso")
-    elif not state.email_verified:
-        turn.say("fact_unverified")
-        await flow.give_step(turn, "email_verification", "verification_resend")
-    elif state.likely_duplicates:
-        turn.say("fact_duplicates", duplicates=describe_duplicates(state))
-        await flow.give_step(turn, "second_account")
-    elif "password" not in state.sign_in_methods:
+        return "takeover"
+    if not state.exists:
+        dispatcher.utter_message(response="utter_fact_no_account", email=state.email)
+        return "no_account"
+    if state.sso_organization or "sso" in state.sign_in_methods:
+        organization = state.sso_organization or "your organization"
+        dispatcher.utter_message(response="utter_fact_sso", organization=organization)
+        return "sso"
+    if not state.email_verified:
+        dispatcher.utter_message(response="utter_fact_unverified")
+        return "unverified"
+    if state.likely_duplicates:
+        dispatcher.utter_message(response="utter_fact_duplicates", duplicates=duplicates_of(state))
+        return "duplicates"
+    if "password" not in state.sign_in_methods:
         providers = [method.capitalize() for method in state.sign_in_methods]
-        turn.say("fact_social_only", providers=" or ".join(providers), provider=providers[0])
-        flow.enter(turn, "social_login")
-        flow.ask_outcome(turn, is_last=True)
-    elif turn.slot("topic") == "missing_courses":
-        describe_courses(turn, state.enrolments)
-        flow.enter(turn, "missing_courses", "courses_second_account")
-        flow.ask_outcome(turn, is_last=False)
-    else:
-        turn.say("fact_password_account")
-        await flow.give_step(turn, "login", "login_reset_password")
-    return True
+        dispatcher.utter_message(
+            response="utter_fact_social_only",
+            providers=" or ".join(providers),
+            provider=providers[0],
+        )
+        return "social_only"
+    dispatcher.utter_message(response="utter_fact_password_account")
+    return "password"
 
 
-def describe_duplicates(state: AccountState) -> str:
+def duplicates_of(state: AccountState) -> str:
     parts = []
     for duplicate in state.likely_duplicates:
         courses = ", ".join(f'"{item.course}"' for item in duplicate.enrolments)
@@ -206,68 +235,3 @@ def describe_duplicates(state: AccountState) -> str:
             f"{holding}"
         )
     return "; ".join(parts)
-
-
-def describe_courses(turn: Turn, enrolments: list[Enrolment]) -> None:
-    if not enrolments:
-        turn.say("fact_no_courses")
-        return
-
-    def titles(status: str) -> str:
-        names = [f'"{item.course}"' for item in enrolments if item.status == status]
-        return ", ".join(names) or "none"
-
-    turn.say("fact_courses", in_progress=titles("in_progress"), completed=titles("completed"))
-
-
-async def send_verification_email(turn: Turn, address: str) -> None:
-    await _send_mail(turn, get_client().send_verification_email, address, "verification_resent")
-
-
-async def send_password_reset(turn: Turn, address: str) -> None:
-    # Once the address is proven there is nothing left to hide about it.
-    proven = address == turn.slot("verified_email")
-    reply = "reset_sent_proven" if proven else "reset_sent"
-    await _send_mail(turn, get_client().send_password_reset, address, reply)
-
-
-async def _send_mail(
-    turn: Turn, send: Callable[[str, str], Awaitable[None]], address: str, reply: str
-) -> None:
-    """Asks the account service to email `address`; the reply is the same for any address."""
-    try:
-        await send(address, turn.conversation_id)
-    except InvalidEmail:
-        turn.say("invalid_email", typed=address)
-        return
-    except AccountServiceUnavailable:
-        turn.say_service_down()
-        return
-    turn.say(reply, email=address)
-
-
-def code_in(text: str) -> str | None:
-    match = CODE_SHAPE.search(text or "")
-    return match.group(1) + match.group(2) if match else None
-
-
-class ActionReceiveInform(TurnAction):
-    """The learner gave an address or a code (or pressed "use another address")."""
-
-    def name(self) -> str:
-        return "action_receive_inform"
-
-    async def handle(self, turn: Turn) -> None:
-        text = turn.tracker.latest_message.get("text") or ""
-        address = turn.latest_entity("email")
-        code = turn.latest_entity("code") or code_in(text)
-        if address:
-            await receive_address(turn, address)
-        elif code:
-            await receive_code(turn, re.sub(r"\D", "", code))
-        elif typed := next((w for w in text.split() if "@" in w), None):
-            turn.say("invalid_email", typed=flow.clean_address(typed)[:80])
-            turn.set("pending", flow.PENDING_ADDRESS)
-        else:
-            turn.say("new_address")
-            turn.set("pending", flow.PENDING_ADDRESS)

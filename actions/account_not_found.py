@@ -1,40 +1,32 @@
-"""Section on the "We couldn't find an account associated with that email address" error.
+"""Section "We couldn't find an account…", cause 2: likely typos of the learner's address.
 
-Three causes in turn: another address, a typo made at sign-up (with concrete variants
-of the typed address from a fixed list of domain misspellings), a social sign-in
-that created a second account.
+The variants come from a fixed list of domain misspellings, never from account data.
 """
 
 from __future__ import annotations
 
-from actions import flow
-from actions.flow import Step, Topic, Turn
-from actions.topic import TopicAction
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.account_check import known_email
 from actions.typos import signup_variants
 
 
-async def signup_typo(turn: Turn) -> None:
-    address = turn.known_email()
-    variants = signup_variants(address) if address else []
-    if address and variants:
-        turn.say("not_found_typo_variants", email=address, variants=", ".join(variants))
-    else:
-        turn.say("not_found_typo")
+class ActionSuggestSignupTypos(Action):
+    def name(self) -> str:
+        return "action_suggest_signup_typos"
 
-
-flow.register(
-    Topic(
-        name="account_not_found",
-        intro="not_found_intro",
-        steps=(
-            flow.reply_step("not_found_other_address"),
-            Step("not_found_typo", signup_typo),
-            flow.reply_step("not_found_social"),
-        ),
-    )
-)
-
-
-class ActionAccountNotFound(TopicAction):
-    action_name = "action_account_not_found"
-    topic = "account_not_found"
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        address = known_email(tracker)
+        variants = signup_variants(address) if address else []
+        if address and variants:
+            dispatcher.utter_message(
+                response="utter_not_found_typo_variants", email=address, variants=", ".join(variants)
+            )
+        else:
+            dispatcher.utter_message(response="utter_not_found_typo")
+        return []

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_client import AccountServiceUnavailable, get_client, mask_email
-from actions.flow import Turn, TurnAction
 
 ADDRESS = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+")
 CODE = re.compile(r"\b\d{3}\s?\d{3}\b")
+# A possible takeover goes to the front of the queue.
+URGENT_TOPICS = frozenset({"email_change"})
 
 
 def masked(text: str) -> str:
@@ -27,36 +31,30 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
     return lines
 
 
-async def open_ticket(turn: Turn, priority: str = "normal") -> str | None:
-    """Creates the ticket; None if the account service can't take it right now."""
-    try:
-        ticket_id = await get_client().create_ticket(
-            conversation_id=turn.conversation_id,
-            topic=turn.slot("topic") or "general",
-            priority=priority,
-            transcript=transcript(turn.tracker),
-            email=turn.known_email(),
-        )
-    except AccountServiceUnavailable:
-        return None
-    turn.set("ticket_id", ticket_id)
-    return ticket_id
-
-
-async def hand_off(turn: Turn) -> None:
-    ticket_id = await open_ticket(turn)
-    if ticket_id:
-        turn.say("ticket_created", ticket_id=ticket_id)
-    else:
-        turn.say("ticket_failed")
-    turn.set("pending", None)
-
-
-class ActionHandoff(TurnAction):
-    """The learner asked for a person (at any point)."""
+class ActionOpenTicket(Action):
+    """Opens a support ticket; the team replies only to an address the learner proved."""
 
     def name(self) -> str:
-        return "action_handoff"
+        return "action_open_ticket"
 
-    async def handle(self, turn: Turn) -> None:
-        await hand_off(turn)
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        topic = tracker.get_slot("topic") or "general"
+        contact = tracker.get_slot("verified_email")
+        try:
+            ticket_id = await get_client().create_ticket(
+                conversation_id=str(tracker.sender_id),
+                topic=topic,
+                priority="high" if topic in URGENT_TOPICS else "normal",
+                transcript=transcript(tracker),
+                email=contact,
+            )
+        except AccountServiceUnavailable:
+            dispatcher.utter_message(response="utter_ticket_failed")
+            return []
+        if contact:
+            dispatcher.utter_message(response="utter_ticket_opened", ticket_id=ticket_id, contact=contact)
+        else:
+            dispatcher.utter_message(response="utter_ticket_opened_no_contact", ticket_id=ticket_id)
+        return [SlotSet("ticket_id", ticket_id)]

@@ -1,23 +1,39 @@
-"""Section "Missing courses": the two tabs, a second account, then cache and cookies."""
+"""Section "Missing courses": what the proven account is enrolled in, by the homepage tabs."""
 
 from __future__ import annotations
 
-from actions import flow
-from actions.flow import Topic
-from actions.topic import TopicAction
+from typing import Any
 
-flow.register(
-    Topic(
-        name="missing_courses",
-        steps=(
-            flow.reply_step("courses_tabs"),
-            flow.reply_step("courses_second_account"),
-            flow.reply_step("courses_clear_cache"),
-        ),
-    )
-)
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.account_client import AccountServiceUnavailable, Enrolment, get_client
 
 
-class ActionMissingCourses(TopicAction):
-    action_name = "action_missing_courses"
-    topic = "missing_courses"
+def titles(enrolments: list[Enrolment], status: str) -> str:
+    names = [f'"{item.course}"' for item in enrolments if item.status == status]
+    return ", ".join(names) or "none"
+
+
+class ActionListCourses(Action):
+    def name(self) -> str:
+        return "action_list_courses"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        token = tracker.get_slot("verification_token")
+        try:
+            state = await get_client().account_state(token) if token else None
+        except AccountServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_down")
+            return []
+        if state is None or not state.enrolments:
+            dispatcher.utter_message(response="utter_fact_no_courses")
+            return []
+        dispatcher.utter_message(
+            response="utter_fact_courses",
+            in_progress=titles(state.enrolments, "in_progress"),
+            completed=titles(state.enrolments, "completed"),
+        )
+        return []
