@@ -25,7 +25,9 @@ class ActionSuggestSignupTypos(Action):
         variants = signup_variants(address) if address else []
         if address and variants:
             dispatcher.utter_message(
-                response="utter_not_found_typo_variants", email=address, variants=", ".join(variants)
+                response="utter_not_found_typo_variants",
+                email=address,
+                variants=", ".join(variants),
             )
         else:
             dispatcher.utter_message(response="utter_not_found_typo")

@@ -54,7 +54,9 @@ class ActionOpenTicket(Action):
             dispatcher.utter_message(response="utter_ticket_failed")
             return []
         if contact:
-            dispatcher.utter_message(response="utter_ticket_opened", ticket_id=ticket_id, contact=contact)
+            dispatcher.utter_message(
+                response="utter_ticket_opened", ticket_id=ticket_id, contact=contact
+            )
         else:
             dispatcher.utter_message(response="utter_ticket_opened_no_contact", ticket_id=ticket_id)
         return [SlotSet("ticket_id", ticket_id)]

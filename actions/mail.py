@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import known_email
-from actions.account_client import AccountServiceUnavailable, InvalidEmail, get_client
+from actions.account_client import AccountServiceUnavailable, InvalidEmail
 
 Send = Callable[[str, str], Awaitable[None]]
 

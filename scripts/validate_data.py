@@ -36,7 +36,9 @@ def action_calls() -> list[tuple[str, str, set[str]]]:
     for path in sorted(ACTIONS.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "utter_message"):
+            if not (
+                isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "utter_message"
+            ):
                 continue
             keywords = {kw.arg for kw in node.keywords if kw.arg}
             for kw in node.keywords:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import urllib.parse
 import urllib.request
 import uuid
@@ -56,6 +57,25 @@ class RestChat:
     def buttons(self) -> list[dict[str, str]]:
         return [button for reply in self.replies for button in reply.get("buttons") or []]
 
+    def events(self) -> list[dict[str, Any]]:
+        """The conversation as Rasa stored it (needs the stack's HTTP API and its token)."""
+        config = self.stack.config
+        sender = urllib.parse.quote(self.sender)
+        tracker = http_json(
+            f"{config.rasa_url}/conversations/{sender}/tracker?token={config.api_token}"
+        )
+        return list(tracker["events"])
+
+    def last_turn_responses(self) -> list[str]:
+        """The names of the domain responses the assistant sent for the latest message."""
+        events = self.events()
+        last_user = max(i for i, event in enumerate(events) if event["event"] == "user")
+        return [
+            str((event.get("metadata") or {}).get("utter_action"))
+            for event in events[last_user:]
+            if event["event"] == "bot"
+        ]
+
     def outbox(self, address: str) -> list[dict[str, Any]]:
         config = self.stack.config
         return list(
@@ -78,7 +98,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not model.exists():
         pytest.fail("No trained model: run `make train` (make test does it for you).")
     var_dir: Path = tmp_path_factory.mktemp("stack")
-    config = StackConfig.on_free_ports(var_dir, log_dir=var_dir / "logs", web_port=free_port())
+    config = StackConfig.on_free_ports(
+        var_dir,
+        log_dir=var_dir / "logs",
+        web_port=free_port(),
+        # The conversation tests read the response names from the stored tracker.
+        enable_api=True,
+        api_token=secrets.token_urlsafe(16),
+    )
     with running(config) as started:
         yield started
 

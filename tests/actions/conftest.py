@@ -1,8 +1,10 @@
-"""Fixtures for action tests: the real domain, fresh trackers, the real account service.
+"""Fixtures for action tests: the real domain, a fresh tracker and dispatcher per run,
+the real account service (or a faulty one).
 
-`Chat` runs our actions the way Rasa would, one learner message at a time: it builds
-a fresh tracker from the slots so far and the new message, runs the action with a
-fresh CollectingDispatcher, and applies the SlotSet events it returns.
+`Learner` runs one custom action the way Rasa would for one message: a tracker built
+from the slots so far and the new message, a fresh CollectingDispatcher, the returned
+SlotSet events applied. `texts` fills the domain responses the action named with the
+values it passed and the slots, as Rasa's response generator does.
 """
 
 from __future__ import annotations
@@ -13,21 +15,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.domain import Domain
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions  # noqa: F401  (registers every topic)
 from actions import account_client
-from actions.account_check import ActionReceiveInform
+from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
 from actions.account_client import AccountClient
-from actions.answers import ActionAnswerYesNo
-from actions.handoff import ActionHandoff
-from actions.login import ActionCantLogIn
 from nlu_components.account_entities import find_entities
 from tests.service_fixtures import FAULT_CLIENT_TIMEOUT, RunningService
 
 ROOT = Path(__file__).resolve().parents[2]
+# Keys of a dispatcher message that are not values for the response's placeholders.
+MESSAGE_KEYS = {
+    "text",
+    "buttons",
+    "elements",
+    "custom",
+    "template",
+    "response",
+    "image",
+    "attachment",
+}
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +54,8 @@ def spacy_nlp() -> Any:
 
 
 @dataclass
-class Chat:
-    """One learner's conversation driven directly through the actions."""
+class Learner:
+    """One learner's conversation, one custom action per message."""
 
     domain: Domain
     nlp: Any
@@ -53,7 +63,7 @@ class Chat:
     sender_id: str = "learner-1"
     slots: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
-    last_messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.slots = {slot.name: None for slot in self.domain.slots}
@@ -81,44 +91,39 @@ class Chat:
             latest_action_name="action_listen",
         )
 
-    async def send(self, action: Action, intent: str, text: str = "") -> list[str]:
-        """Runs `action` for one learner message; returns the texts the learner sees."""
+    async def run(self, action: Action, text: str = "", intent: str = "inform") -> list[str]:
+        """Runs `action` for one learner message; returns what the learner reads."""
         dispatcher = CollectingDispatcher()
         tracker = self.tracker(intent, text or f"/{intent}")
         result = await action.run(dispatcher, tracker, self.domain.as_dict())
         for event in result:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
-        self.last_messages = dispatcher.messages
-        for message in dispatcher.messages:
-            self.events.append({"event": "bot", "text": message.get("text")})
-        return [message.get("text") or "" for message in dispatcher.messages]
+        self.messages = dispatcher.messages
+        shown = [self.render(message) for message in dispatcher.messages]
+        for message, text_shown in zip(dispatcher.messages, shown):
+            self.events.append({"event": "bot", "text": text_shown, "data": message})
+        return shown
 
-    # The messages a learner sends most, routed as the rules route them.
-    async def yes(self) -> list[str]:
-        return await self.send(ActionAnswerYesNo(), "affirm", "yes")
-
-    async def no(self) -> list[str]:
-        return await self.send(ActionAnswerYesNo(), "deny", "no")
-
-    async def inform(self, text: str) -> list[str]:
-        return await self.send(ActionReceiveInform(), "inform", text)
-
-    async def cant_log_in(self, text: str = "I can't log in") -> list[str]:
-        return await self.send(ActionCantLogIn(), "cant_log_in", text)
-
-    async def ask_for_human(self) -> list[str]:
-        return await self.send(ActionHandoff(), "request_human", "talk to a person")
+    def render(self, message: dict[str, Any]) -> str:
+        name = message.get("response")
+        if not name:
+            return str(message.get("text") or "")
+        values = {**{k: v for k, v in self.slots.items() if v is not None}}
+        values.update({k: v for k, v in message.items() if k not in MESSAGE_KEYS})
+        template = self.domain.responses[name][0]["text"]
+        return str(interpolate_text(template, values))
 
     async def prove(self, address: str) -> list[str]:
-        """Gives the address, accepts the code offer and types the code from the outbox."""
+        """Types the address, accepts the code and types the code from the outbox."""
         assert self.service is not None
-        await self.inform(f"my email is {address}")
-        await self.yes()
-        return await self.inform(await self.service.latest_code(address))
+        await self.run(ActionCheckAddress(), f"my email is {address}")
+        await self.run(ActionSendCode(), "yes", intent="affirm")
+        return await self.run(ActionVerifyCode(), await self.service.latest_code(address))
 
-    def buttons(self) -> list[str]:
-        return [b["title"] for m in self.last_messages for b in (m.get("buttons") or [])]
+    def said(self) -> list[str]:
+        """The response names of the last run, in order."""
+        return [str(message.get("response")) for message in self.messages]
 
 
 def joined(texts: list[str]) -> str:
@@ -137,24 +142,24 @@ async def service_client(
 
 
 @pytest.fixture
-def chat(
+def learner(
     domain: Domain, spacy_nlp: Any, account_service: RunningService, service_client: Any
-) -> Chat:
-    return Chat(domain, spacy_nlp, account_service)
+) -> Learner:
+    return Learner(domain, spacy_nlp, account_service)
 
 
 @pytest.fixture
-async def faulty_chat(
+async def faulty_learner(
     domain: Domain, spacy_nlp: Any, fault_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Any]:
-    """Factory: a Chat whose account service fails in the given way (see FAULT_MODES)."""
+    """Factory: a Learner whose account service fails in the given way (see FAULT_MODES)."""
     clients: list[AccountClient] = []
 
-    async def make(mode: str) -> Chat:
+    async def make(mode: str) -> Learner:
         client = AccountClient(await fault_server(mode), "test-key", timeout=FAULT_CLIENT_TIMEOUT)
         clients.append(client)
         monkeypatch.setattr(account_client, "_shared", client)
-        return Chat(domain, spacy_nlp)
+        return Learner(domain, spacy_nlp)
 
     yield make
     for client in clients:

@@ -1,69 +1,38 @@
-"""Addresses and one-time codes: what each persona gets after proving their address,
-and that nothing about an account shows before that."""
+"""Addresses and one-time codes against the real account service: what each persona is
+told once proven, and that nothing about an account shows before that."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.actions.conftest import Chat, joined
+from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
+from tests.actions.conftest import Learner, joined
 
-# (address typed, what the learner must be told after a correct code)
+# (address typed, account_state it leads to, what the learner must be told)
 PERSONAS = [
-    (
-        "ana.silva@example.com",
-        ["signs in with its email and password", "sent a password reset link"],
-    ),
-    ("ben.okafor@gmail.com", ["signs in with Google", "Continue with Google"]),
-    ("chloe.martin@outlook.com", ["hasn't been confirmed", "Action Required: Please confirm"]),
-    ("emma.jones@yahoo.com", ["e***@gmail.com", "Facebook", '"Financial Markets"']),
-    ("frank.muller@gmail.com", ["no account registered", "frank.muller@gmial.com"]),
-    ("grace.lee@example.com", ["changed 2 days ago", "g***@protonmail.com", "Did you make"]),
+    ("ana.silva@example.com", "password", ["signs in with its email address and password"]),
+    ("ben.okafor@gmail.com", "social_only", ["signs in with Google", "Continue with Google"]),
+    ("chloe.martin@outlook.com", "unverified", ["hasn't been verified"]),
+    ("david.kim@stateuniversity.edu", "sso", ["State University", "single sign-on"]),
+    ("emma.jones@yahoo.com", "duplicates", ["e***@gmail.com", "Facebook", '"Financial Markets"']),
+    ("frank.muller@gmail.com", "no_account", ["No account is registered under"]),
+    ("grace.lee@example.com", "takeover", ["changed 2 days ago", "g***@protonmail.com"]),
 ]
 
 
-@pytest.mark.parametrize(("address", "expected"), PERSONAS, ids=[p[0] for p in PERSONAS])
-async def test_a_proven_address_skips_to_the_step_that_fits(
-    chat: Chat, address: str, expected: list[str]
+@pytest.mark.parametrize(("address", "state", "expected"), PERSONAS, ids=[p[0] for p in PERSONAS])
+async def test_a_proven_address_names_the_step_that_fits(
+    learner: Learner, address: str, state: str, expected: list[str]
 ) -> None:
-    await chat.cant_log_in()
-    reply = joined(await chat.prove(address))
-    assert "that's confirmed" in reply
+    reply = joined(await learner.prove(address))
+    assert f"{address} is yours" in reply
     for fact in expected:
         assert fact in reply
-
-
-async def test_unverified_learner_gets_the_confirmation_email(chat: Chat) -> None:
-    await chat.cant_log_in()
-    await chat.prove("chloe.martin@outlook.com")
-    assert chat.service is not None
-    subjects = [m["subject"] for m in await chat.service.outbox("chloe.martin@outlook.com")]
-    assert "Action Required: Please confirm your email" in subjects
-
-
-async def test_sso_domain_is_told_at_once_without_a_code(chat: Chat) -> None:
-    await chat.cant_log_in()
-    reply = joined(await chat.inform("it's david.kim@stateuniversity.edu"))
-    assert "State University" in reply and "single sign-on" in reply
-    assert "6-digit code" not in reply
-    assert chat.service is not None
-    assert await chat.service.outbox("david.kim@stateuniversity.edu") == []
-
-
-async def test_email_change_not_made_by_owner_opens_a_high_priority_ticket(chat: Chat) -> None:
-    await chat.cant_log_in()
-    await chat.prove("grace.lee@example.com")
-    reply = joined(await chat.no())  # "No, it wasn't me"
-    ticket_id = re.search(r"CS-\d+", reply)
-    assert ticket_id, reply
-    assert chat.service is not None
-    status, ticket = await chat.service.call("GET", f"/tickets/{ticket_id.group(0)}")
-    assert status == 200 and ticket["priority"] == "high"
-
-
-def same_for_any_address(texts: list[str], address: str) -> str:
-    return joined(texts).replace(address, "<address>")
+    assert learner.slots["account_state"] == state
+    assert learner.slots["code_status"] == "verified"
+    assert learner.slots["verified_email"] == address
+    assert learner.slots["verification_token"]
+    assert "?" not in reply  # the question that follows is the stories' to ask
 
 
 @pytest.mark.parametrize(
@@ -74,76 +43,85 @@ def same_for_any_address(texts: list[str], address: str) -> str:
         ("chloe.martin@outlook.com", "chloe.martinez@outlook.com"),
     ],
 )
-async def test_replies_before_the_code_are_identical_for_registered_and_unknown_addresses(
-    domain, spacy_nlp, account_service, service_client, registered: str, unregistered: str
+async def test_before_the_code_replies_and_slots_are_the_same_for_any_address(
+    learner: Learner, registered: str, unregistered: str
 ) -> None:
-    transcripts = []
+    seen = []
     for address in (registered, unregistered):
-        chat = Chat(domain, spacy_nlp, account_service, sender_id=f"enum-{address}")
-        steps = [
-            await chat.cant_log_in(),
-            await chat.inform(f"my email is {address}"),
-            await chat.yes(),
-            await chat.inform("000000"),  # a wrong code
-            await chat.no(),
-        ]
-        transcripts.append([same_for_any_address(step, address) for step in steps])
-    assert transcripts[0] == transcripts[1]
+        check = await learner.run(ActionCheckAddress(), address)
+        check_slots = (learner.slots["address_check"],)
+        send = await learner.run(ActionSendCode(), "yes", intent="affirm")
+        send_slots = (learner.slots["code_status"],)
+        wrong = await learner.run(ActionVerifyCode(), "000000")
+        seen.append(
+            (
+                joined(check + send + wrong).replace(address, "<address>"),
+                check_slots + send_slots + (learner.slots["code_status"],),
+            )
+        )
+    assert seen[0] == seen[1]
 
 
-async def test_wrong_codes_count_down_then_offer_a_way_forward(chat: Chat) -> None:
-    await chat.cant_log_in()
-    await chat.inform("ana.silva@example.com")
-    await chat.yes()
-    assert "Tries left with this code: 2" in joined(await chat.inform("000000"))
-    assert "Tries left with this code: 1" in joined(await chat.inform("111111"))
-    reply = joined(await chat.inform("222222"))
-    assert "blocked after too many wrong tries" in reply
-    assert {"Send a new code", "Use another address", "Talk to a person"} <= set(chat.buttons())
-    # The right code no longer works, and no account fact was shown.
-    assert chat.service is not None
-    late = joined(await chat.inform(await chat.service.latest_code("ana.silva@example.com")))
-    assert "confirmed" not in late
-    # A new code gets them through.
-    assert "6-digit code is on its way" in joined(await chat.yes())
-    reply = joined(await chat.inform(await chat.service.latest_code("ana.silva@example.com")))
-    assert "that's confirmed" in reply
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("it's ana.silva@exampl", '"ana.silva@exampl" doesn\'t look like a complete email'),
+        ("accounts;--@example", "doesn't look like a complete email address"),
+        ("/inform", "type the other address"),
+    ],
+)
+async def test_something_that_is_not_an_address_is_asked_for_again(
+    learner: Learner, typed: str, expected: str
+) -> None:
+    assert expected in joined(await learner.run(ActionCheckAddress(), typed))
+    assert learner.slots["address_check"] == "invalid"
 
 
-async def test_expired_code_is_explained(chat: Chat) -> None:
-    assert chat.service is not None
-    await chat.cant_log_in()
-    await chat.inform("ben.okafor@gmail.com")
-    await chat.yes()
-    code = await chat.service.latest_code("ben.okafor@gmail.com")
-    chat.service.clock.advance(11 * 60)
-    reply = joined(await chat.inform(code))
-    assert "expired" in reply and "Send a new code" in chat.buttons()
+async def test_a_common_domain_slip_is_pointed_out(learner: Learner) -> None:
+    reply = joined(await learner.run(ActionCheckAddress(), "frank.muller@gmial.com"))
+    assert '"gmial.com" is a common slip for "gmail.com"' in reply
+    assert learner.slots["address_check"] == "ok"
 
 
-async def test_code_limit_per_hour_gets_a_clear_answer(chat: Chat) -> None:
-    await chat.cant_log_in()
-    await chat.inform("ana.silva@example.com")
+async def test_an_sso_domain_is_told_without_a_code(learner: Learner) -> None:
+    reply = joined(await learner.run(ActionCheckAddress(), "it's david.kim@stateuniversity.edu"))
+    assert "State University" in reply and "single sign-on" in reply
+    assert learner.slots["address_check"] == "sso_domain"
+    assert learner.service is not None
+    assert await learner.service.outbox("david.kim@stateuniversity.edu") == []
+
+
+async def test_a_wrong_code_counts_down_then_blocks(learner: Learner) -> None:
+    await learner.run(ActionCheckAddress(), "ana.silva@example.com")
+    await learner.run(ActionSendCode(), "yes", intent="affirm")
+    assert "Tries left with this code: 2" in joined(await learner.run(ActionVerifyCode(), "000000"))
+    assert learner.slots["code_status"] == "wrong"
+    assert "Tries left with this code: 1" in joined(await learner.run(ActionVerifyCode(), "000001"))
+    assert "blocked" in joined(await learner.run(ActionVerifyCode(), "000002"))
+    assert learner.slots["code_status"] == "ended"
+    assert learner.slots["verified_email"] is None
+
+
+async def test_an_expired_code_ends_the_attempt(learner: Learner) -> None:
+    assert learner.service is not None
+    await learner.run(ActionCheckAddress(), "ana.silva@example.com")
+    await learner.run(ActionSendCode(), "yes", intent="affirm")
+    code = await learner.service.latest_code("ana.silva@example.com")
+    learner.service.clock.advance(11 * 60)
+    assert "expired" in joined(await learner.run(ActionVerifyCode(), code))
+    assert learner.slots["code_status"] == "ended"
+
+
+async def test_a_code_before_any_was_sent_asks_for_the_address(learner: Learner) -> None:
+    assert "Tell me your address first" in joined(await learner.run(ActionVerifyCode(), "123456"))
+    assert learner.slots["code_status"] == "not_sent"
+
+
+async def test_the_fourth_code_in_an_hour_is_refused(learner: Learner) -> None:
+    await learner.run(ActionCheckAddress(), "ben.okafor@gmail.com")
     for _ in range(3):
-        assert "on its way" in joined(await chat.yes())
-        await chat.inform("ana.silva@example.com")
-    reply = joined(await chat.yes())
-    assert "can't send more codes" in reply and "Talk to a person" in chat.buttons()
-
-
-async def test_typed_slash_entities_do_not_prove_anything(chat: Chat) -> None:
-    """Entities typed by hand only start the normal checks; the token comes from the service."""
-    await chat.cant_log_in()
-    chat.slots["verification_token"] = "forged-token"
-    reply = joined(await chat.inform('/inform{"email": "ana.silva@example.com"}'))
-    assert "shall I email a 6-digit code" in reply
-    reply = joined(await chat.inform('/inform{"code": "123456"}'))
-    assert "confirmed" not in reply and "password" not in reply
-
-
-@pytest.mark.parametrize("typed", ["ana.silva@", "ana@gmail", "bob@@example.com", "x@y"])
-async def test_malformed_addresses_are_asked_again(chat: Chat, typed: str) -> None:
-    await chat.cant_log_in()
-    reply = joined(await chat.inform(f"my email is {typed}"))
-    assert "doesn't look like a complete email address" in reply
-    assert chat.slots["pending"] == "address"
+        assert "on its way" in joined(await learner.run(ActionSendCode(), "yes", intent="affirm"))
+    assert "at most 3 an hour" in joined(
+        await learner.run(ActionSendCode(), "yes", intent="affirm")
+    )
+    assert learner.slots["code_status"] == "limit"

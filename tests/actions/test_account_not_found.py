@@ -1,28 +1,28 @@
-"""The "We couldn't find an account associated with that email address" error: three causes."""
+"""Cause 2 of "We couldn't find an account…": likely typos of the learner's own address."""
 
 from __future__ import annotations
 
-from actions.account_not_found import ActionAccountNotFound
-from tests.actions.conftest import Chat, joined
+from actions.account_check import ActionCheckAddress
+from actions.account_not_found import ActionSuggestSignupTypos
+from tests.actions.conftest import Learner, joined
 
 
-async def test_three_causes_in_turn_with_concrete_typo_variants(chat: Chat) -> None:
-    first = joined(
-        await chat.send(ActionAccountNotFound(), "account_not_found", "no account found")
-    )
-    assert "We couldn't find an account associated with that email address" in first
-    assert "another address" in first
-    await chat.inform("frank.muller@gmail.com")
-    second = joined(await chat.no())  # no code: just the steps
-    assert "frank.muller@gmial.com" in second and "frank.muller@gmail.co" in second
-    third = joined(await chat.no())
-    assert "Facebook, Google or Apple" in third and "Did this solve your problem?" in third
+async def test_variants_of_a_typed_address_come_from_the_fixed_list(learner: Learner) -> None:
+    await learner.run(ActionCheckAddress(), "frank.muller@gmail.com")
+    reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
+    assert "For frank.muller@gmail.com, try these" in reply
+    assert "frank.muller@gmial.com" in reply
 
 
-async def test_typo_variants_come_from_the_static_list_not_the_accounts(chat: Chat) -> None:
-    """An unknown domain gets the general advice, whatever accounts exist."""
-    await chat.send(ActionAccountNotFound(), "account_not_found", "no account found")
-    await chat.inform("frank.muller@example.org")
-    reply = joined(await chat.no())
-    assert "Try likely misspellings" in reply
-    assert "gmial" not in reply
+async def test_without_an_address_the_step_is_general(learner: Learner) -> None:
+    reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
+    assert "likely typos and variations" in reply
+    assert learner.said() == ["utter_not_found_typo"]
+
+
+async def test_an_address_with_no_known_misspellings_gets_the_general_step(
+    learner: Learner,
+) -> None:
+    await learner.run(ActionCheckAddress(), "li.wei@northwind.example")
+    await learner.run(ActionSuggestSignupTypos(), "no", "deny")
+    assert learner.said() == ["utter_not_found_typo"]

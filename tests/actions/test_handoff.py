@@ -1,39 +1,46 @@
-"""A person at any point: a ticket with the conversation, addresses and codes masked."""
+"""Tickets: the conversation masked, the urgent queue for a takeover, a reply only to a proven address."""
 
 from __future__ import annotations
 
 import re
 
-from tests.actions.conftest import Chat, joined
+from actions.account_check import ActionCheckAddress
+from actions.handoff import ActionOpenTicket
+from tests.actions.conftest import Learner, joined
 
 
-async def test_ticket_in_the_middle_of_a_flow(chat: Chat) -> None:
-    await chat.cant_log_in()
-    await chat.inform("ana.silva@example.com")
-    await chat.yes()
-    assert chat.service is not None
-    await chat.inform(await chat.service.latest_code("ana.silva@example.com"))
-    reply = joined(await chat.ask_for_human())
+async def ticket_of(learner: Learner, reply: str) -> dict:
     ticket_id = re.search(r"CS-\d+", reply)
     assert ticket_id, reply
-    _, ticket = await chat.service.call("GET", f"/tickets/{ticket_id.group(0)}")
+    assert learner.service is not None
+    status, ticket = await learner.service.call("GET", f"/tickets/{ticket_id.group(0)}")
+    assert status == 200
+    return dict(ticket)
+
+
+async def test_a_proven_learner_is_told_where_support_will_reply(learner: Learner) -> None:
+    learner.slots["topic"] = "login"
+    await learner.prove("ana.silva@example.com")
+    reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
+    assert "they'll reply to ana.silva@example.com" in reply
+    ticket = await ticket_of(learner, reply)
     transcript = " ".join(line["text"] for line in ticket["transcript"])
-    assert "a***@example.com" in transcript
-    assert "ana.silva@example.com" not in transcript
+    assert "a***@example.com" in transcript and "ana.silva@example.com" not in transcript
     assert not re.search(r"\b\d{6}\b", transcript)
-    assert ticket["topic"] == "login"
+    assert ticket["topic"] == "login" and ticket["priority"] == "normal"
 
 
-async def test_service_down_gives_the_contact_route(faulty_chat) -> None:
-    chat = await faulty_chat("http500")
-    assert "Contact Us" in joined(await chat.ask_for_human())
+async def test_an_unproven_address_is_not_the_contact(learner: Learner) -> None:
+    await learner.run(ActionCheckAddress(), "the email on my account is now x@attacker.example")
+    reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
+    assert "I don't have an address they can reply to" in reply and "Contact Us" in reply
+    assert "attacker" not in reply
+    ticket = await ticket_of(learner, reply)
+    assert not ticket.get("email")
 
 
-async def test_ticket_after_a_malformed_address_still_opens(chat: Chat) -> None:
-    await chat.inform("my email is accounts;--@example")
-    assert "doesn't look like a complete email address" in joined(chat_texts(chat))
-    assert "ticket number is CS-" in joined(await chat.ask_for_human())
-
-
-def chat_texts(chat: Chat) -> list[str]:
-    return [message.get("text") or "" for message in chat.last_messages]
+async def test_a_takeover_goes_to_the_urgent_queue(learner: Learner) -> None:
+    learner.slots["topic"] = "email_change"
+    reply = joined(await learner.run(ActionOpenTicket(), "yes", "affirm"))
+    assert (await ticket_of(learner, reply))["priority"] == "high"
+    assert learner.slots["ticket_id"] and learner.slots["ticket_id"] in reply

@@ -1,34 +1,67 @@
-"""The account service down, slow, failing or talking nonsense: a short apology, then the
-article's general steps; never an exception, never internal detail."""
+"""The account service down, slow, failing or talking nonsense: every action answers with a
+short apology or a way forward; never an exception, never internal detail."""
 
 from __future__ import annotations
 
 import pytest
+from rasa_sdk import Action
 
+from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
+from actions.handoff import ActionOpenTicket
+from actions.login import ActionSendPasswordReset
+from actions.missing_courses import ActionListCourses
 from tests.actions.conftest import joined
 from tests.service_fixtures import FAULT_MODES
 
 INTERNALS = ("Traceback", "Error", "Exception", "aiohttp", "127.0.0.1", "500", "JSON")
 
+# (action, slots before, what the learner types, the reply that must come, slots after)
+CASES = [
+    (
+        ActionSendCode(),
+        {"email": "ana.silva@example.com"},
+        "yes",
+        "can't reach our account system",
+        {"code_status": "unavailable"},
+    ),
+    (
+        ActionVerifyCode(),
+        {"code_email": "ana.silva@example.com"},
+        "123456",
+        "can't reach our account system",
+        {"code_status": "unavailable"},
+    ),
+    (
+        ActionSendPasswordReset(),
+        {"email": "ana.silva@example.com"},
+        "yes",
+        "can't reach our account system",
+        {},
+    ),
+    (
+        ActionListCourses(),
+        {"verification_token": "t0ken"},
+        "yes",
+        "can't reach our account system",
+        {},
+    ),
+    (ActionOpenTicket(), {}, "talk to a person", "Contact Us", {}),
+    # The SSO lookup is a domain fact: without it the address is still usable.
+    (ActionCheckAddress(), {}, "ana.silva@example.com", "", {"address_check": "ok"}),
+]
+
 
 @pytest.mark.parametrize("mode", FAULT_MODES)
-async def test_address_check_falls_back_to_the_general_steps(faulty_chat, mode: str) -> None:
-    chat = await faulty_chat(mode)
-    await chat.cant_log_in()
-    reply = joined(await chat.inform("my email is ana.silva@example.com"))
-    assert "can't reach our account system" in reply
-    assert "Forgot password?" in reply  # carried on with the next step
+@pytest.mark.parametrize(
+    ("action", "before", "typed", "expected", "after"), CASES, ids=[c[0].name() for c in CASES]
+)
+async def test_an_outage_gets_a_way_forward(
+    faulty_learner, mode: str, action: Action, before: dict, typed: str, expected: str, after: dict
+) -> None:
+    learner = await faulty_learner(mode)
+    learner.slots.update(before)
+    reply = joined(await learner.run(action, typed))
+    assert expected in reply
     assert not any(word in reply for word in INTERNALS)
-
-
-@pytest.mark.parametrize("mode", FAULT_MODES)
-async def test_code_steps_fall_back_too(faulty_chat, mode: str) -> None:
-    chat = await faulty_chat(mode)
-    await chat.cant_log_in()
-    chat.slots.update(pending="offer_code", email="ben.okafor@gmail.com")
-    reply = joined(await chat.yes())
-    assert "can't reach our account system" in reply and "Did that work?" in reply
-    chat.slots.update(code_email="ben.okafor@gmail.com", pending="code")
-    reply = joined(await chat.inform("123456"))
-    assert "can't reach our account system" in reply
-    assert not any(word in reply for word in INTERNALS)
+    for name, value in after.items():
+        assert learner.slots[name] == value
