@@ -101,7 +101,7 @@ class Learner:
                 self.slots[event["name"]] = event["value"]
         self.messages = dispatcher.messages
         shown = [self.render(message) for message in dispatcher.messages]
-        for message, text_shown in zip(dispatcher.messages, shown):
+        for message, text_shown in zip(dispatcher.messages, shown, strict=True):
             self.events.append({"event": "bot", "text": text_shown, "data": message})
         return shown
 

@@ -1,4 +1,5 @@
-"""The "did you mean …?" stage of the fallback: plain-words topics, yes and no first after a question."""
+"""The "did you mean …?" stage of the fallback: topics in plain words; yes and no first
+after a question."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tickets: the conversation masked, the urgent queue for a takeover, a reply only to a proven address."""
+"""Tickets: the conversation masked, the urgent queue for a takeover, a reply only to a
+proven address."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from tests.service_fixtures import FAULT_MODES
 INTERNALS = ("Traceback", "Error", "Exception", "aiohttp", "127.0.0.1", "500", "JSON")
 
 # (action, slots before, what the learner types, the reply that must come, slots after)
-CASES = [
+CASES: list[tuple[Action, dict, str, str, dict]] = [
     (
         ActionSendCode(),
         {"email": "ana.silva@example.com"},

@@ -81,7 +81,7 @@ class RuleCheck:
         assert TROUBLE_REPLY not in texts, f"{where}: the apology"
         questions = [text for text in texts if text.rstrip().endswith("?")]
         assert len(questions) <= 1, f"{where}: more than one question: {questions}"
-        for name, text in zip(names, texts):
+        for name, text in zip(names, texts, strict=True):
             if name in OUTCOME_QUESTIONS:
                 assert self.something_to_try, f"{where}: {name} without anything new to try"
                 self.something_to_try = False
