@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 TEST_DEPS := train system-deps
 -include mk/*.mk
 
-.PHONY: help install system-deps spacy train run shell test lint validate pytest story-test transcripts clean
+.PHONY: help install system-deps spacy train run shell test lint validate pytest story-test transcripts story-graph clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -74,3 +74,7 @@ test: lint validate pytest story-test
 
 clean:
 	rm -rf build models var reports/story-tests
+
+# docs/images/stories-login.png: the login section's stories as `rasa visualize` builds them.
+story-graph: $(INSTALLED)
+	$(PY) -m scripts.story_graph

@@ -82,7 +82,8 @@ SCRIPTS: dict[str, list[str]] = {
         "thanks",
     ],
     "duplicate": [
-        "I think I have two accounts, my email is {email}",
+        "I think I have two accounts",
+        "my email is {email}",
         "yes, send the code",
         "{code}",
         "no",

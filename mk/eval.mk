@@ -16,3 +16,9 @@ eval-full: spacy
 eval-quick: spacy
 	RASA_MAX_CACHE_SIZE=0 $(PY) -m eval.nlu_eval --config ours=config.yml --no-cv \
 	  --reports build/eval/quick
+
+# Dialogue policies: ours against plain memoization, ours + TED and Rasa's default policies,
+# on held-out conversations and the test stories (reports/dialogue-eval.md). About 5 minutes.
+.PHONY: eval-dialogue
+eval-dialogue: $(INSTALLED)
+	RASA_MAX_CACHE_SIZE=0 $(PY) -m eval.dialogue_eval

@@ -32,16 +32,19 @@ CONVERSATIONS: list[tuple[str, str | None, list[str]]] = [
         None,
         [
             "it says we couldn't find an account associated with that email address",
-            "frank.muller@gmail.com",
-            "no, just the steps",
             "no",
+            "frank.muller@gmail.com",
             "yes! the gmial one was it",
         ],
     ),
     (
         "reCAPTCHA image selection",
         None,
-        ["after I log in it keeps asking me to pick traffic lights, forever", "yes, thanks"],
+        [
+            "after I log in it keeps asking me to pick traffic lights, forever",
+            "no",
+            "yes, thanks",
+        ],
     ),
     (
         "I can't verify my email",
@@ -56,13 +59,14 @@ CONVERSATIONS: list[tuple[str, str | None, list[str]]] = [
     (
         "My email was changed and I didn't do it",
         "grace.lee@example.com",
-        ["I can't log in", "grace.lee@example.com", "yes", CODE, "no, that wasn't me"],
+        ["I can't log in", "grace.lee@example.com", "yes", CODE, "no, that wasn't me", "yes"],
     ),
     (
         "Missing courses",
         "emma.jones@yahoo.com",
         [
             "my course disappeared from my dashboard",
+            "no, it's in neither tab",
             "emma.jones@yahoo.com",
             "ok",
             CODE,
