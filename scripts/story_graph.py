@@ -28,7 +28,7 @@ def layered_positions(graph: nx.MultiDiGraph) -> dict[int, tuple[float, float]]:
     layers: dict[int, list[int]] = {}
     for node in graph.nodes:
         layers.setdefault(depth.get(node, max(depth.values()) + 1), []).append(node)
-    positions = {}
+    positions: dict[int, tuple[float, float]] = {}
     for level, nodes in layers.items():
         for index, node in enumerate(sorted(nodes)):
             positions[node] = (index - (len(nodes) - 1) / 2, -level)
