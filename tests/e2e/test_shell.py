@@ -34,7 +34,7 @@ def test_shell_conversation_with_buttons_free_text_and_a_code(stack: Stack, tmp_
         shell.sendline("hi")
         shell.expect(OWN_MESSAGE)
         shell.send(ENTER)  # first button: "I can't log in"
-        shell.expect("letter by letter")
+        shell.expect("character for character")
         shell.expect(OWN_MESSAGE)
         shell.send(UP + ENTER)  # choose to type instead of pressing a button
         shell.expect(PROMPT)
@@ -45,8 +45,11 @@ def test_shell_conversation_with_buttons_free_text_and_a_code(stack: Stack, tmp_
         shell.expect("Type it here when it arrives")
         shell.expect(PROMPT)
         shell.sendline(RestChat(stack).latest_code("frank.muller@gmial.com"))
-        shell.expect("signs in with its email and password")
-        shell.expect("sent a password reset link")
+        shell.expect("signs in with its email address and password")
+        shell.expect("Shall I send it to frank.muller@gmial.com")
+        shell.expect(OWN_MESSAGE)
+        shell.send(ENTER)  # "Yes, send it"
+        shell.expect("the reset email is on its way")
         shell.expect("Did that work")
         shell.expect(OWN_MESSAGE)
         shell.send(ENTER)  # "Yes, it worked"
