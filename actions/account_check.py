@@ -121,6 +121,11 @@ class ActionSendCode(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
+        # The address check has done its job; the code's status steers from here.
+        return [SlotSet("address_check", None), *await self.request(dispatcher, tracker)]
+
+    @staticmethod
+    async def request(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         address = known_email(tracker)
         if not address:
             dispatcher.utter_message(response="utter_ask_code_first")
@@ -130,16 +135,14 @@ class ActionSendCode(Action):
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_service_down")
             return [SlotSet("code_status", "unavailable")]
-        # The address check has done its job; the code's status steers from here.
-        checked = SlotSet("address_check", None)
         if result.status == "sent":
             dispatcher.utter_message(response="utter_code_sent", email=address)
-            return [checked, SlotSet("code_email", address), SlotSet("code_status", "sent")]
+            return [SlotSet("code_email", address), SlotSet("code_status", "sent")]
         if result.status == "too_many_codes":
             dispatcher.utter_message(response="utter_code_limit")
-            return [checked, SlotSet("code_status", "limit")]
+            return [SlotSet("code_status", "limit")]
         dispatcher.utter_message(response="utter_invalid_email", typed=address)
-        return [checked, SlotSet("code_status", "refused")]
+        return [SlotSet("code_status", "refused")]
 
 
 class ActionVerifyCode(Action):

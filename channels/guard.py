@@ -4,8 +4,8 @@ Before a message reaches NLU it is screened: control characters are removed; emp
 messages, overlong ones and ones without a single letter or digit (emoji, symbols) are
 answered here; typed slash commands are reduced to what a button can send (`/intent`, no
 entities, no confidence). After Rasa has handled it, a turn that produced no reply or in
-which an action failed (action server down, crashed or answering with an error) gets a
-short apology with a way forward, so the learner never meets silence.
+which an action failed (action server down, crashed or answering with an error) gets only
+a short apology with a way forward, so the learner never meets silence or a half turn.
 """
 
 from __future__ import annotations
@@ -165,15 +165,15 @@ class MessageGuard:
             return
         message.text = screened.text
 
-        sent = 0
+        # Replies are held until the turn is over: a turn in which an action failed shows
+        # only the apology, not the fallback Rasa predicts after the failed action.
+        held: list[tuple[str, dict[str, Any]]] = []
         send_response = output.send_response
 
-        async def counting_send_response(recipient_id: str, response: dict[str, Any]) -> None:
-            nonlocal sent
-            sent += 1
-            await send_response(recipient_id, response)
+        async def holding_send_response(recipient_id: str, response: dict[str, Any]) -> None:
+            held.append((recipient_id, response))
 
-        output.send_response = counting_send_response  # type: ignore[method-assign]
+        output.send_response = holding_send_response  # type: ignore[method-assign]
         failures = TurnFailures()
         token = _failures.set(failures)
         try:
@@ -184,8 +184,11 @@ class MessageGuard:
         finally:
             _failures.reset(token)
             output.send_response = send_response  # type: ignore[method-assign]
-        if failures.records or sent == 0:
+        if failures.records or not held:
             await output.send_text_message(message.sender_id, TROUBLE_REPLY)
+            return
+        for recipient_id, response in held:
+            await send_response(recipient_id, response)
 
 
 def intents_of(app: Any) -> Collection[str] | None:

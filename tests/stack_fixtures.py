@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
+import sqlite3
 import urllib.parse
 import urllib.request
 import uuid
@@ -30,6 +30,21 @@ def http_json(url: str, payload: Any = None, headers: dict[str, str] | None = No
         request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read() or b"null")
+
+
+def tracker_events(db: Path, sender_id: str | None = None) -> list[tuple[str, str]]:
+    """(type_name, data) of the events in the SQLite tracker store, oldest first."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as connection:
+        if sender_id is None:
+            rows = connection.execute("SELECT type_name, data FROM events ORDER BY id")
+        else:
+            rows = connection.execute(
+                "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                (sender_id,),
+            )
+        return [(str(kind), str(data)) for kind, data in rows]
 
 
 class RestChat:
@@ -57,18 +72,13 @@ class RestChat:
     def buttons(self) -> list[dict[str, str]]:
         return [button for reply in self.replies for button in reply.get("buttons") or []]
 
-    def events(self) -> list[dict[str, Any]]:
-        """The conversation as Rasa stored it (needs the stack's HTTP API and its token)."""
-        config = self.stack.config
-        sender = urllib.parse.quote(self.sender)
-        tracker = http_json(
-            f"{config.rasa_url}/conversations/{sender}/tracker?token={config.api_token}"
-        )
-        return list(tracker["events"])
-
     def last_turn_responses(self) -> list[str]:
-        """The names of the domain responses the assistant sent for the latest message."""
-        events = self.events()
+        """The names of the domain responses the assistant sent for the latest message,
+        as Rasa stored them in the tracker store."""
+        events = [
+            json.loads(data)
+            for _, data in tracker_events(self.stack.config.tracker_db, self.sender)
+        ]
         last_user = max(i for i, event in enumerate(events) if event["event"] == "user")
         return [
             str((event.get("metadata") or {}).get("utter_action"))
@@ -102,9 +112,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         var_dir,
         log_dir=var_dir / "logs",
         web_port=free_port(),
-        # The conversation tests read the response names from the stored tracker.
-        enable_api=True,
-        api_token=secrets.token_urlsafe(16),
     )
     with running(config) as started:
         yield started

@@ -19,10 +19,10 @@ INTERNALS = ("Traceback", "Error", "Exception", "aiohttp", "127.0.0.1", "500", "
 CASES: list[tuple[Action, dict, str, str, dict]] = [
     (
         ActionSendCode(),
-        {"email": "ana.silva@example.com"},
+        {"email": "ana.silva@example.com", "address_check": "ok"},
         "yes",
         "can't reach our account system",
-        {"code_status": "unavailable"},
+        {"code_status": "unavailable", "address_check": None},
     ),
     (
         ActionVerifyCode(),

@@ -4,12 +4,10 @@ a socket.io learner, and reading the SQLite tracker store."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -182,21 +180,6 @@ class SocketChat:
 
     async def close(self) -> None:
         await self.client.disconnect()
-
-
-def tracker_events(db: Path, sender_id: str | None = None) -> list[tuple[str, str]]:
-    """(type_name, data) of the events in the SQLite tracker store, oldest first."""
-    if not db.exists():
-        return []
-    with sqlite3.connect(db) as connection:
-        if sender_id is None:
-            rows = connection.execute("SELECT type_name, data FROM events ORDER BY id")
-        else:
-            rows = connection.execute(
-                "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
-                (sender_id,),
-            )
-        return [(str(kind), str(data)) for kind, data in rows]
 
 
 def unique_address(label: str) -> str:

@@ -9,8 +9,8 @@ import signal
 
 from channels.guard import TROUBLE_REPLY
 from tests.faults.conftest import FaultStack
-from tests.faults.fault_support import SocketChat, tracker_events
-from tests.stack_fixtures import RestChat
+from tests.faults.fault_support import SocketChat
+from tests.stack_fixtures import RestChat, tracker_events
 
 FIRST_LOGIN_STEP = "check the email address you type on the login page"
 ADDRESS = "my email is ana.silva@example.com"

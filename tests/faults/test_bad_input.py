@@ -15,8 +15,8 @@ from channels.guard import (
     TROUBLE_REPLY,
 )
 from stack.processes import Stack
-from tests.faults.fault_support import tracker_events, unique_address
-from tests.stack_fixtures import RestChat
+from tests.faults.fault_support import unique_address
+from tests.stack_fixtures import RestChat, tracker_events
 
 # Replies that would tell something about an account (only allowed after a correct code).
 ACCOUNT_FACTS = (

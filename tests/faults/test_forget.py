@@ -6,8 +6,8 @@ import os
 import subprocess
 
 from stack.processes import ROOT, Stack, free_port
-from tests.faults.fault_support import tracker_events, unique_address
-from tests.stack_fixtures import RestChat
+from tests.faults.fault_support import unique_address
+from tests.stack_fixtures import RestChat, tracker_events
 
 
 def chat_with_code_and_ticket(stack: Stack, address: str) -> RestChat:

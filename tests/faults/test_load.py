@@ -10,7 +10,7 @@ import aiohttp
 
 from channels.guard import TROUBLE_REPLY
 from stack.processes import Stack
-from tests.faults.fault_support import tracker_events
+from tests.stack_fixtures import tracker_events
 
 CONVERSATIONS = 50
 

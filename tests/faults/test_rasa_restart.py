@@ -4,8 +4,7 @@ from the SQLite tracker store, and no event is lost."""
 from __future__ import annotations
 
 from tests.faults.conftest import FaultStack
-from tests.faults.fault_support import tracker_events
-from tests.stack_fixtures import RestChat
+from tests.stack_fixtures import RestChat, tracker_events
 
 
 def test_conversation_resumes_after_a_rasa_restart(faults: FaultStack) -> None:
