@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,16 @@ def ensure_port_free(port: int, name: str) -> None:
             raise RuntimeError(
                 f"Port {port} for the {name} is already in use (is the assistant already running?)."
             )
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Runs in each child before exec: the kernel sends it SIGTERM when the launcher dies,
+    however it dies (even SIGKILL), so no child outlives the stack that started it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
@@ -193,6 +204,7 @@ class Stack:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         self.processes[name] = process
         return process
@@ -288,6 +300,61 @@ class Stack:
     def stop(self) -> None:
         for name in reversed(list(self.processes)):
             self.stop_process(name)
+
+    def starters(self) -> dict[str, Callable[[], None]]:
+        """How to (re)start each process, by the name it runs under."""
+        return {
+            "account-service": self.start_account_service,
+            "action-server": self.start_action_server,
+            "rasa": self.start_rasa,
+            "web": self.start_web,
+        }
+
+    def restart_exited(self, backoff: Backoff) -> list[str]:
+        """Starts again every process that has exited, each after its back-off delay.
+
+        Returns the names restarted. A process that keeps crashing waits longer each
+        time (Backoff); one that fails to come up is tried again on the next call.
+        """
+        restarted = []
+        for name, process in list(self.processes.items()):
+            if process.poll() is None or not backoff.due(name):
+                continue
+            print(f"{name} exited (code {process.returncode}); restarting.", flush=True)
+            try:
+                self.stop_process(name)
+                self.starters()[name]()
+            except (RuntimeError, TimeoutError) as error:
+                print(f"{name} did not come back: {error}", flush=True)
+                continue
+            restarted.append(name)
+        return restarted
+
+
+@dataclass
+class Backoff:
+    """Delay before restarting a process: 0 s at first, doubling to `longest` while it keeps
+    crashing within `settle` seconds of its last restart."""
+
+    longest: float = 30.0
+    settle: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _next: dict[str, float] = field(default_factory=dict)
+    _delay: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def due(self, name: str) -> bool:
+        now = self.clock()
+        if name not in self._next:
+            recent = now - self._last.get(name, -self.settle) < self.settle
+            delay = min(self._delay.get(name, 0.5) * 2, self.longest) if recent else 0.0
+            self._delay[name] = max(delay, 0.5)
+            self._next[name] = now + delay
+        if now < self._next[name]:
+            return False
+        del self._next[name]
+        self._last[name] = now
+        return True
 
 
 @contextmanager
