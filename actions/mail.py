@@ -6,14 +6,15 @@ learner has proven gets the plain "it's on its way".
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import known_email
-from actions.account_client import AccountServiceUnavailable, InvalidEmail
+from actions.account_client import AccountServiceUnavailable, InvalidEmail, get_client
 
 Send = Callable[[str, str], Awaitable[None]]
 
@@ -40,3 +41,28 @@ async def send_mail(
         proven = address == tracker.get_slot("verified_email")
         dispatcher.utter_message(response=proven_reply if proven else reply, email=address)
     return []
+
+
+class MailAction(Action, abc.ABC):
+    """Sends one kind of mail; a subclass names the action, the client call and the replies.
+
+    Abstract, so the action server registers the subclasses but not this base.
+    """
+
+    action_name: ClassVar[str]
+    reply: ClassVar[str]
+    proven_reply: ClassVar[str]
+
+    @property
+    @abc.abstractmethod
+    def client_call(self) -> str:
+        """The AccountClient method that sends the mail."""
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        send: Send = getattr(get_client(), self.client_call)
+        return await send_mail(dispatcher, tracker, send, self.reply, self.proven_reply)

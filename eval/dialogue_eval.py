@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import datetime
 import json
-import shutil
 import statistics
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from eval.nlu_eval import fixed_seeds, heavy_lock
+from eval.nlu_eval import timed_training
 
 HELDOUT = "eval/dialogue/heldout.yml"
 TEST_STORIES = "tests/stories"
@@ -50,26 +49,20 @@ def variants() -> dict[str, list[dict[str, Any]] | None]:
 def train_core(name: str, policies: list[dict[str, Any]] | None) -> tuple[str, float]:
     from rasa.model_training import train_core as rasa_train_core
 
-    out = BUILD / name.split(" ")[0].strip("'(").lower()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     config: dict[str, Any] = {"recipe": "default.v1", "language": "en", "pipeline": []}
     config["policies"] = policies
-    (out / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    with heavy_lock(), fixed_seeds():
-        started = time.perf_counter()
-        model = rasa_train_core(
+
+    def train_in(config_path: str, output: str) -> str | None:
+        return rasa_train_core(
             domain="domain.yml",
-            config=str(out / "config.yml"),
+            config=config_path,
             stories="data",
-            output=str(out),
+            output=output,
             fixed_model_name="core",
         )
-        seconds = time.perf_counter() - started
-    if not model:
-        raise RuntimeError(f"training {name} produced no model")
-    return model, seconds
+
+    out = BUILD / name.split(" ")[0].strip("'(").lower()
+    return timed_training(out, yaml.safe_dump(config), train_in)
 
 
 def evaluate(model: str, stories: str, out: Path) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,28 +102,36 @@ def fixed_seeds() -> Iterator[None]:
         tf_models.time = original
 
 
+def timed_training(
+    out_dir: Path, config_text: str, train_in: Callable[[str, str], str | None]
+) -> tuple[str, float]:
+    """Runs `train_in(config_path, out_dir)` in a fresh `out_dir` with fixed seeds, holding
+    the heavy lock; returns the model's path and the wall-clock training time."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    # A config of its own: Rasa writes the defaults it filled in back into the file.
+    config_path = out_dir / "config.yml"
+    config_path.write_text(config_text, encoding="utf-8")
+    with heavy_lock(), fixed_seeds():
+        started = time.perf_counter()
+        model = train_in(str(config_path), str(out_dir))
+        seconds = time.perf_counter() - started
+    if not model:
+        raise RuntimeError(f"training in {out_dir} produced no model")
+    return model, seconds
+
+
 def train(config: str, nlu_data: str, out_dir: Path) -> tuple[str, float]:
     """Trains an NLU-only model; returns its path and the wall-clock training time."""
     from rasa.model_training import train_nlu
 
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    # Work on a copy: Rasa writes the defaults it filled in back into the config file.
-    config_copy = out_dir / "config.yml"
-    shutil.copy(config, config_copy)
-    with heavy_lock(), fixed_seeds():
-        started = time.perf_counter()
-        model = train_nlu(
-            config=str(config_copy),
-            nlu_data=nlu_data,
-            output=str(out_dir),
-            fixed_model_name="nlu",
+    def train_in(config_path: str, output: str) -> str | None:
+        return train_nlu(
+            config=config_path, nlu_data=nlu_data, output=output, fixed_model_name="nlu"
         )
-        seconds = time.perf_counter() - started
-    if not model:
-        raise RuntimeError(f"training {config} on {nlu_data} produced no model")
-    return model, seconds
+
+    return timed_training(out_dir, Path(config).read_text(encoding="utf-8"), train_in)
 
 
 def predict(model: str, texts: list[str]) -> list[dict[str, Any]]:
