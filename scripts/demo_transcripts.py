@@ -7,8 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from stack.chat import RestChat
 from stack.processes import ROOT, StackConfig, running
-from tests.stack_fixtures import RestChat
 
 CODE = "<code from the outbox>"
 

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import BrowserContext, Dialog, Page, WebSocketRoute, expect
 
+from stack.chat import CODE
 from stack.processes import Stack
 from tests.browser.conftest import PHONE, Widget, screenshot
-from tests.stack_fixtures import CODE
 
 GREETING = re.compile(r"help with getting into your account", re.I)
 
