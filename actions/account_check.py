@@ -89,15 +89,15 @@ class ActionCheckAddress(Action):
         if not is_email(address):
             dispatcher.utter_message(response="utter_invalid_email", typed=address[:80])
             return [SlotSet("address_check", "invalid")]
+        domain_name = split_address(address)[1]
         correction = suggested_correction(address)
         if correction:
             dispatcher.utter_message(
                 response="utter_possible_typo",
-                domain=split_address(address)[1],
+                domain=domain_name,
                 suggestion=split_address(correction)[1],
             )
         events: Events = [SlotSet("email", address)]
-        domain_name = split_address(address)[1]
         try:
             organization = await get_client().sso_organization(domain_name)
         except AccountServiceUnavailable:
