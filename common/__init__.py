@@ -1,0 +1,1 @@
+"""Text rules used by the actions, the account service and the tools alike."""
