@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from account_service import mailer
-from account_service.addresses import is_valid_email, mask_email, normalize_email
-from account_service.store import AccountStore, Clock
+from account_service.accounts import Accounts
+from account_service.codes import Codes, random_code
+from account_service.storage import Clock, Storage
+from account_service.tickets import Tickets
+from common.addresses import is_valid_domain, is_valid_email, mask_email, normalize_email
 
 logger = logging.getLogger("account_service")
 
@@ -33,13 +35,21 @@ MAX_TRANSCRIPT_TURNS = 2000
 PRIORITIES = ("normal", "high")
 SENDERS = ("user", "bot")
 
-_DOMAIN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
-_CODE_SEPARATORS_RE = re.compile(r"[\s-]+")
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-STORE_KEY = web.AppKey("store", AccountStore)
-CONFIG_KEY = web.AppKey("config", dict)
+
+@dataclass(frozen=True)
+class Service:
+    """What the handlers call: the rules, and storage for what needs none."""
+
+    storage: Storage
+    codes: Codes
+    accounts: Accounts
+    tickets: Tickets
+
+
+SERVICE_KEY = web.AppKey("service", Service)
+API_KEY = web.AppKey("api_key", str)
 
 
 class ApiError(Exception):
@@ -53,10 +63,6 @@ class ApiError(Exception):
 
 def _bad_request() -> ApiError:
     return ApiError(400, {"error": "bad_request"})
-
-
-def _default_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 class SafeAccessLogger(AbstractAccessLogger):
@@ -88,7 +94,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
 async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path == "/health":
         return await handler(request)
-    expected: str = request.app[CONFIG_KEY]["api_key"]
+    expected = request.app[API_KEY]
     given = request.headers.get("X-API-Key", "")
     if not secrets.compare_digest(given.encode(), expected.encode()):
         raise ApiError(401, {"error": "unauthorized"})
@@ -121,12 +127,8 @@ def _email_field(body: dict[str, Any], name: str = "email") -> str:
     return normalize_email(value)
 
 
-def _store(request: web.Request) -> AccountStore:
-    return request.app[STORE_KEY]
-
-
-def _link(request: web.Request, kind: str) -> str:
-    return f"{request.app[CONFIG_KEY]['public_url']}/{kind}/{secrets.token_urlsafe(24)}"
+def _service(request: web.Request) -> Service:
+    return request.app[SERVICE_KEY]
 
 
 # -- handlers ----------------------------------------------------------------
@@ -140,10 +142,7 @@ async def request_code(request: web.Request) -> web.Response:
     body = await _json_body(request)
     email = _email_field(body)
     conversation_id = _text_field(body, "conversation_id")
-    generate: Callable[[], str] = request.app[CONFIG_KEY]["code_generator"]
-    code = generate()
-    store = _store(request)
-    issue = store.issue_code(email, conversation_id, code)
+    issue = _service(request).accounts.request_code(email, conversation_id)
     if not issue.allowed:
         logger.info("code refused for %s: hourly limit", mask_email(email))
         return web.json_response(
@@ -151,8 +150,6 @@ async def request_code(request: web.Request) -> web.Response:
             status=429,
             headers={"Retry-After": str(issue.retry_after_seconds)},
         )
-    mail = mailer.code_mail(code)
-    store.add_mail(email, mail.subject, mail.body, conversation_id)
     logger.info("code sent to %s", mask_email(email))
     return web.json_response({"status": "sent"}, status=202)
 
@@ -164,8 +161,7 @@ async def verify_code(request: web.Request) -> web.Response:
     raw_code = body.get("code")
     if not isinstance(raw_code, str) or len(raw_code) > 100:
         raise _bad_request()
-    code = _CODE_SEPARATORS_RE.sub("", raw_code)
-    result = _store(request).check_code(email, conversation_id, code)
+    result = _service(request).codes.check(email, conversation_id, raw_code)
     logger.info("code check for %s: %s", mask_email(email), result.status)
     payload: dict[str, Any] = {"status": result.status}
     if result.token is not None:
@@ -177,18 +173,18 @@ async def verify_code(request: web.Request) -> web.Response:
 
 async def account_state(request: web.Request) -> web.Response:
     token = request.headers.get("X-Verification-Token", "")
-    store = _store(request)
-    email = store.token_email(token) if token else None
+    service = _service(request)
+    email = service.codes.token_email(token) if token else None
     if email is None:
         raise ApiError(401, {"error": "invalid_token"})
-    return web.json_response(store.account_state(email))
+    return web.json_response(service.accounts.state(email))
 
 
 async def domain_sso(request: web.Request) -> web.Response:
     domain = request.match_info["domain"].strip().lower()
-    if not _DOMAIN_RE.match(domain):
+    if not is_valid_domain(domain):
         raise ApiError(400, {"error": "invalid_domain"})
-    organization, required = _store(request).domain_sso(domain)
+    organization, required = _service(request).storage.domain_sso(domain)
     return web.json_response(
         {"domain": domain, "organization": organization, "sso_required": required}
     )
@@ -198,15 +194,7 @@ async def password_reset(request: web.Request) -> web.Response:
     body = await _json_body(request)
     email = _email_field(body)
     conversation_id = _text_field(body, "conversation_id")
-    store = _store(request)
-    account = store.get_account(email)
-    if account is None:
-        mail = mailer.unknown_address_reset_mail()
-    elif "password" in account.sign_in_methods:
-        mail = mailer.password_reset_mail(_link(request, "reset"))
-    else:
-        mail = mailer.no_password_mail(account.sign_in_methods, account.sso_organization)
-    store.add_mail(email, mail.subject, mail.body, conversation_id)
+    _service(request).accounts.request_password_reset(email, conversation_id)
     logger.info("password reset mail sent to %s", mask_email(email))
     return web.json_response({"status": "accepted"}, status=202)
 
@@ -215,11 +203,7 @@ async def verification_email(request: web.Request) -> web.Response:
     body = await _json_body(request)
     email = _email_field(body)
     conversation_id = _text_field(body, "conversation_id")
-    store = _store(request)
-    account = store.get_account(email)
-    if account is not None and not account.email_verified:
-        mail = mailer.confirm_email_mail(_link(request, "confirm"))
-        store.add_mail(email, mail.subject, mail.body, conversation_id)
+    if _service(request).accounts.request_confirmation(email, conversation_id):
         logger.info("confirmation mail sent to %s", mask_email(email))
     return web.json_response({"status": "accepted"}, status=202)
 
@@ -248,13 +232,13 @@ async def create_ticket(request: web.Request) -> web.Response:
         raise _bad_request()
     transcript = _transcript_field(body)
     email = _email_field(body) if body.get("email") is not None else None
-    ticket_id = _store(request).create_ticket(conversation_id, topic, priority, transcript, email)
+    ticket_id = _service(request).tickets.open(conversation_id, topic, priority, transcript, email)
     logger.info("ticket %s created (%s priority)", ticket_id, priority)
     return web.json_response({"ticket_id": ticket_id}, status=201)
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    ticket = _store(request).get_ticket(request.match_info["ticket_id"])
+    ticket = _service(request).storage.ticket(request.match_info["ticket_id"])
     if ticket is None:
         raise ApiError(404, {"error": "not_found"})
     return web.json_response(ticket)
@@ -266,12 +250,12 @@ async def outbox(request: web.Request) -> web.Response:
         raise _bad_request()
     if not is_valid_email(address):
         raise ApiError(400, {"error": "invalid_email"})
-    return web.json_response(_store(request).mails_to(normalize_email(address)))
+    return web.json_response(_service(request).storage.mails_to(normalize_email(address)))
 
 
 async def forget_conversation(request: web.Request) -> web.Response:
     conversation_id = request.match_info["conversation_id"]
-    deleted = _store(request).forget_conversation(conversation_id)
+    deleted = _service(request).storage.forget_conversation(conversation_id)
     logger.info("conversation records deleted: %s", deleted)
     return web.json_response({"deleted": deleted})
 
@@ -293,24 +277,24 @@ def create_app(
     if not api_key:
         raise ValueError("an API key is required")
     app = web.Application(middlewares=[_error_middleware, _auth_middleware])
-    app[CONFIG_KEY] = {
-        "api_key": api_key,
-        "code_generator": code_generator or _default_code,
-        "public_url": public_url.rstrip("/"),
-    }
-    store = AccountStore(db_path, clock)
-    app[STORE_KEY] = store
+    app[API_KEY] = api_key
+    storage = Storage(db_path)
+    codes = Codes(storage, clock)
+    accounts = Accounts(
+        storage, clock, codes, code_generator or random_code, public_url.rstrip("/")
+    )
+    app[SERVICE_KEY] = Service(storage, codes, accounts, Tickets(storage, clock))
 
-    async def store_lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        store.open()
+    async def storage_lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        storage.open()
         if seed_path is not None:
-            store.seed(json.loads(Path(seed_path).read_text(encoding="utf-8")))
+            storage.seed(json.loads(Path(seed_path).read_text(encoding="utf-8")), clock())
         try:
             yield
         finally:
-            store.close()
+            storage.close()
 
-    app.cleanup_ctx.append(store_lifecycle)
+    app.cleanup_ctx.append(storage_lifecycle)
     app.router.add_get("/health", health)
     app.router.add_post("/codes", request_code)
     app.router.add_post("/codes/verify", verify_code)

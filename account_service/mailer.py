@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from account_service.store import CODE_TTL_SECONDS
+from account_service.codes import CODE_TTL_SECONDS
 
 _PROVIDER_NAMES = {
     "google": "Google",

@@ -13,7 +13,6 @@ what comes next from that slot.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -26,11 +25,11 @@ from actions.account_client import (
     get_client,
 )
 from actions.typos import split_address, suggested_correction
+from common.addresses import is_valid_email
+from common.codes import find_typed_code
 
 logger = logging.getLogger(__name__)
 
-EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-CODE_SHAPE = re.compile(r"\b(\d{3})\s?(\d{3})\b")
 # How a failed code check is told, by the account service's status.
 ENDED_CODE_REPLIES = {
     "expired": "utter_code_expired",
@@ -46,10 +45,6 @@ def clean_address(text: str) -> str:
     return text.strip().strip("<>\"'()[],;:!?").rstrip(".")
 
 
-def is_email(text: str) -> bool:
-    return bool(EMAIL_SHAPE.match(text)) and len(text) <= 254
-
-
 def latest_entity(tracker: Tracker, kind: str) -> str | None:
     """The last `kind` entity of the learner's latest message, if any."""
     values = [
@@ -63,12 +58,7 @@ def latest_entity(tracker: Tracker, kind: str) -> str | None:
 def known_email(tracker: Tracker) -> str | None:
     """The learner's proven address if there is one, else the one they last typed."""
     email = clean_address(tracker.get_slot("verified_email") or tracker.get_slot("email") or "")
-    return email if is_email(email) else None
-
-
-def code_in(text: str) -> str | None:
-    match = CODE_SHAPE.search(text or "")
-    return match.group(1) + match.group(2) if match else None
+    return email if is_valid_email(email) else None
 
 
 class ActionCheckAddress(Action):
@@ -86,7 +76,7 @@ class ActionCheckAddress(Action):
             dispatcher.utter_message(response="utter_ask_other_address")
             return [SlotSet("address_check", "invalid")]
         address = clean_address(typed)
-        if not is_email(address):
+        if not is_valid_email(address):
             dispatcher.utter_message(response="utter_invalid_email", typed=address[:80])
             return [SlotSet("address_check", "invalid")]
         domain_name = split_address(address)[1]
@@ -155,7 +145,9 @@ class ActionVerifyCode(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         address = tracker.get_slot("code_email")
-        code = code_in(latest_entity(tracker, "code") or tracker.latest_message.get("text") or "")
+        code = find_typed_code(
+            latest_entity(tracker, "code") or tracker.latest_message.get("text") or ""
+        )
         if not address or not code:
             dispatcher.utter_message(response="utter_ask_code_first")
             return [SlotSet("code_status", "not_sent")]

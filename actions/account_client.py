@@ -27,7 +27,6 @@ __all__ = [
     "Enrolment",
     "InvalidEmail",
     "get_client",
-    "mask_email",
 ]
 
 DEFAULT_URL = "http://localhost:8001"
@@ -46,15 +45,6 @@ class AccountServiceUnavailable(Exception):
 
 class InvalidEmail(ValueError):
     """The service rejected the address as malformed (checked before any lookup)."""
-
-
-def mask_email(address: str) -> str:
-    """Show an address without disclosing it, e.g. ``e***@gmail.com``."""
-    address = address.strip()
-    local, sep, domain = address.rpartition("@")
-    if not sep:
-        return "***"
-    return f"{local[:1]}***@{domain}"
 
 
 @dataclass(frozen=True)

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_client import AccountServiceUnavailable, get_client, mask_email
+from actions.account_client import AccountServiceUnavailable, get_client
+from common.addresses import mask_addresses_in_text
+from common.codes import TYPED_CODE
 
-ADDRESS = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+")
-CODE = re.compile(r"\b\d{3}\s?\d{3}\b")
 # A possible takeover goes to the front of the queue.
 URGENT_TOPICS = frozenset({"email_change"})
 
 
 def masked(text: str) -> str:
     """Hides addresses (first letter and domain kept) and one-time codes."""
-    return CODE.sub("[code]", ADDRESS.sub(lambda match: mask_email(match.group(0)), text))
+    return TYPED_CODE.sub("[code]", mask_addresses_in_text(text))
 
 
 def transcript(tracker: Tracker) -> list[dict[str, str]]:

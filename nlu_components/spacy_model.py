@@ -20,6 +20,9 @@ from spacy.language import Language
 DEFAULT_PATH = Path("build/spacy-en-accounts")
 
 # Whole-token match for addresses; trailing punctuation is still split off as a suffix.
+# Looser than common.addresses on purpose: an address that rule rejects ("a..b@x.com",
+# non-ASCII letters) must still be one token for the action to call it wrong; and the
+# built pipeline the trained model used keeps this exact pattern.
 EMAIL_TOKEN = re.compile(r"^[\w.+'%-]+@[\w-]+(?:\.[\w-]+)+$")
 
 

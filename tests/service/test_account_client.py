@@ -16,7 +16,6 @@ from actions.account_client import (
     Enrolment,
     InvalidEmail,
     get_client,
-    mask_email,
 )
 from tests.service_fixtures import (
     FAULT_CLIENT_TIMEOUT,
@@ -33,18 +32,6 @@ async def _token(client: AccountClient, service: RunningService, email: str) -> 
     result = await client.verify_code(email, await service.latest_code(email), CONV)
     assert result.status == "verified" and result.token
     return result.token
-
-
-@pytest.mark.parametrize(
-    ("address", "masked"),
-    [
-        ("emma.j.jones@gmail.com", "e***@gmail.com"),
-        ("  G@protonmail.com ", "G***@protonmail.com"),
-        ("not-an-address", "***"),
-    ],
-)
-def test_mask_email(address: str, masked: str) -> None:
-    assert mask_email(address) == masked
 
 
 async def test_code_flow_and_state(

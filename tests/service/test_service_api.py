@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from account_service.store import TABLES
+from account_service.storage import TABLES
 from tests.service_fixtures import FakeClock, RunningService, run_service
 
 REGISTERED = "ana.silva@example.com"

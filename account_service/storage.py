@@ -1,33 +1,24 @@
-"""SQLite persistence and the one-time-code rules of the mock account service.
+"""SQLite storage of the mock account service: schema, seeding and the rows.
 
-The rules live next to the data so every check-and-update happens in one
-place; the web layer only translates HTTP to these calls.
+No rule lives here (expiry, limits, masking, which mail to send); the modules that hold
+them pass in the times and values to store. Each write that must not be seen half done
+is one method, so it runs as one transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import math
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from account_service.addresses import mask_addresses_in_text, mask_email, normalize_email
+from common.addresses import normalize_email
 
-CODE_TTL_SECONDS = 10 * 60
-MAX_CODE_ATTEMPTS = 3
-MAX_CODES_PER_WINDOW = 3
-CODE_WINDOW_SECONDS = 60 * 60
-TOKEN_TTL_SECONDS = 30 * 60
-# How long an address an account moved away from still reports that move.
-EMAIL_CHANGE_GRACE_SECONDS = 30 * 24 * 60 * 60
 DAY_SECONDS = 24 * 60 * 60
 
+# The rule modules read the time from one of these: time.time, or a test's fake clock.
 Clock = Callable[[], float]
 
 _SCHEMA = """
@@ -114,25 +105,8 @@ TABLES = (
 
 
 @dataclass(frozen=True)
-class CodeIssue:
-    """Outcome of asking for a code; ``retry_after_seconds`` is set only when refused."""
-
-    allowed: bool
-    retry_after_seconds: int = 0
-
-
-@dataclass(frozen=True)
-class CodeCheck:
-    """Outcome of checking a code, mirroring the API's ``status`` values."""
-
-    status: str
-    token: str | None = None
-    attempts_left: int | None = None
-
-
-@dataclass(frozen=True)
 class Account:
-    """The sign-in facts of one account, as the reset/verification mails need them."""
+    """The sign-in facts of one account."""
 
     email: str
     sign_in_methods: list[str]
@@ -140,20 +114,40 @@ class Account:
     sso_organization: str | None
 
 
-def _hash_code(salt: str, code: str) -> str:
-    return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
+@dataclass(frozen=True)
+class EmailChange:
+    """An address an account moved away from, and when."""
+
+    new_email: str
+    changed_at: float
+    by_owner: bool
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+@dataclass(frozen=True)
+class Duplicate:
+    """Another account that likely belongs to the same person."""
+
+    email: str
+    created_with: str
 
 
-class AccountStore:
+@dataclass(frozen=True)
+class CodeRow:
+    """A stored one-time code; its state is 'active', 'superseded', 'used' or 'dead'."""
+
+    id: int
+    salt: str
+    code_hash: str
+    expires_at: float
+    attempts: int
+    state: str
+
+
+class Storage:
     """Owns the SQLite connection; opened by the app at startup, never at import."""
 
-    def __init__(self, db_path: str | Path, clock: Clock) -> None:
+    def __init__(self, db_path: str | Path) -> None:
         self._db_path = Path(db_path)
-        self._clock = clock
         self._conn: sqlite3.Connection | None = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -175,20 +169,16 @@ class AccountStore:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise RuntimeError("store is not open")
+            raise RuntimeError("storage is not open")
         return self._conn
-
-    def table_counts(self) -> dict[str, int]:
-        return {
-            table: int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-            for table in TABLES
-        }
 
     # -- seeding -------------------------------------------------------------
 
-    def seed(self, data: Mapping[str, Any]) -> None:
-        """Load fixture data; INSERT OR IGNORE keeps repeated starts from duplicating rows."""
-        now = self._clock()
+    def seed(self, data: Mapping[str, Any], now: float) -> None:
+        """Load fixture data; INSERT OR IGNORE keeps repeated starts from duplicating rows.
+
+        Fixture dates are "days ago", counted back from `now`.
+        """
         conn = self.conn
         with conn:
             for domain in data.get("domains", []):
@@ -239,83 +229,92 @@ class AccountStore:
                     [(first, second), (second, first)],
                 )
 
-    # -- one-time codes ------------------------------------------------------
+    # -- one-time codes and tokens -------------------------------------------
 
-    def issue_code(self, email: str, conversation_id: str, code: str) -> CodeIssue:
-        """Store a new code unless the address already had its quota this hour."""
-        now = self._clock()
-        conn = self.conn
-        recent = conn.execute(
+    def code_times_since(self, email: str, since: float) -> list[float]:
+        """When the address's codes after `since` were created, oldest first."""
+        rows = self.conn.execute(
             "SELECT created_at FROM codes WHERE email = ? AND created_at > ?"
             " ORDER BY created_at ASC",
-            (email, now - CODE_WINDOW_SECONDS),
+            (email, since),
         ).fetchall()
-        if len(recent) >= MAX_CODES_PER_WINDOW:
-            oldest = float(recent[0]["created_at"])
-            wait = max(1, math.ceil(oldest + CODE_WINDOW_SECONDS - now))
-            return CodeIssue(allowed=False, retry_after_seconds=wait)
-        salt = secrets.token_hex(16)
-        with conn:
-            # A new code replaces the earlier one for this conversation.
-            conn.execute(
+        return [float(row["created_at"]) for row in rows]
+
+    def replace_code(
+        self,
+        email: str,
+        conversation_id: str,
+        salt: str,
+        code_hash: str,
+        created_at: float,
+        expires_at: float,
+    ) -> None:
+        """Store a code as the conversation's only active one for this address."""
+        with self.conn:
+            self.conn.execute(
                 "UPDATE codes SET state = 'superseded'"
                 " WHERE email = ? AND conversation_id = ? AND state = 'active'",
                 (email, conversation_id),
             )
-            conn.execute(
+            self.conn.execute(
                 "INSERT INTO codes (email, conversation_id, salt, code_hash, created_at,"
                 " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (email, conversation_id, salt, _hash_code(salt, code), now, now + CODE_TTL_SECONDS),
+                (email, conversation_id, salt, code_hash, created_at, expires_at),
             )
-        return CodeIssue(allowed=True)
 
-    def check_code(self, email: str, conversation_id: str, code: str) -> CodeCheck:
-        """Check the newest code of this conversation; success yields a fresh token."""
-        now = self._clock()
-        conn = self.conn
-        row = conn.execute(
+    def latest_code(self, email: str, conversation_id: str) -> CodeRow | None:
+        row = self.conn.execute(
             "SELECT * FROM codes WHERE email = ? AND conversation_id = ? ORDER BY id DESC LIMIT 1",
             (email, conversation_id),
         ).fetchone()
-        if row is None or row["state"] in ("used", "superseded"):
-            return CodeCheck(status="no_code")
-        if row["state"] == "dead" or row["attempts"] >= MAX_CODE_ATTEMPTS:
-            return CodeCheck(status="too_many_attempts")
-        if now >= row["expires_at"]:
-            return CodeCheck(status="expired")
-        if not hmac.compare_digest(_hash_code(row["salt"], code), row["code_hash"]):
-            attempts = int(row["attempts"]) + 1
-            dead = attempts >= MAX_CODE_ATTEMPTS
-            with conn:
-                conn.execute(
-                    "UPDATE codes SET attempts = ?, state = ? WHERE id = ?",
-                    (attempts, "dead" if dead else "active", row["id"]),
-                )
-            if dead:
-                return CodeCheck(status="too_many_attempts")
-            return CodeCheck(status="wrong_code", attempts_left=MAX_CODE_ATTEMPTS - attempts)
-        token = secrets.token_urlsafe(32)
-        with conn:
-            conn.execute("UPDATE codes SET state = 'used' WHERE id = ?", (row["id"],))
-            conn.execute(
+        if row is None:
+            return None
+        return CodeRow(
+            id=int(row["id"]),
+            salt=row["salt"],
+            code_hash=row["code_hash"],
+            expires_at=float(row["expires_at"]),
+            attempts=int(row["attempts"]),
+            state=row["state"],
+        )
+
+    def count_wrong_attempt(self, code_id: int, attempts: int, dead: bool) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE codes SET attempts = ?, state = ? WHERE id = ?",
+                (attempts, "dead" if dead else "active", code_id),
+            )
+
+    def use_code(
+        self,
+        code_id: int,
+        token_hash: str,
+        email: str,
+        conversation_id: str,
+        created_at: float,
+        expires_at: float,
+    ) -> None:
+        """Mark the code used and store the token it bought, together."""
+        with self.conn:
+            self.conn.execute("UPDATE codes SET state = 'used' WHERE id = ?", (code_id,))
+            self.conn.execute(
                 "INSERT INTO tokens (token_hash, email, conversation_id, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (_hash_token(token), email, conversation_id, now, now + TOKEN_TTL_SECONDS),
+                (token_hash, email, conversation_id, created_at, expires_at),
             )
-        return CodeCheck(status="verified", token=token)
 
-    def token_email(self, token: str) -> str | None:
-        """The address a still-valid token was issued for, else None."""
+    def token(self, token_hash: str) -> tuple[str, float] | None:
+        """The address a token was issued for and when it expires."""
         row = self.conn.execute(
-            "SELECT email, expires_at FROM tokens WHERE token_hash = ?", (_hash_token(token),)
+            "SELECT email, expires_at FROM tokens WHERE token_hash = ?", (token_hash,)
         ).fetchone()
-        if row is None or self._clock() >= row["expires_at"]:
+        if row is None:
             return None
-        return str(row["email"])
+        return str(row["email"]), float(row["expires_at"])
 
     # -- account facts -------------------------------------------------------
 
-    def get_account(self, email: str) -> Account | None:
+    def account(self, email: str) -> Account | None:
         row = self.conn.execute("SELECT * FROM accounts WHERE email = ?", (email,)).fetchone()
         if row is None:
             return None
@@ -326,62 +325,35 @@ class AccountStore:
             sso_organization=row["sso_organization"],
         )
 
-    def _enrolments(self, email: str) -> list[dict[str, str]]:
+    def enrolments(self, email: str) -> list[dict[str, str]]:
         rows = self.conn.execute(
             "SELECT course, status FROM enrolments WHERE email = ? ORDER BY rowid", (email,)
         ).fetchall()
         return [{"course": row["course"], "status": row["status"]} for row in rows]
 
-    def account_state(self, email: str) -> dict[str, Any]:
-        """Everything the assistant may learn about an address its user proved to own."""
-        now = self._clock()
-        conn = self.conn
-        state: dict[str, Any] = {
-            "email": email,
-            "exists": False,
-            "sign_in_methods": [],
-            "email_verified": False,
-            "sso_organization": None,
-            "recent_email_change": None,
-            "enrolments": [],
-            "likely_duplicates": [],
-        }
-        change = conn.execute(
+    def email_change_since(self, old_email: str, since: float) -> EmailChange | None:
+        """The move away from `old_email`, if it happened at or after `since`."""
+        row = self.conn.execute(
             "SELECT new_email, changed_at, by_owner FROM email_changes"
             " WHERE old_email = ? AND changed_at >= ?",
-            (email, now - EMAIL_CHANGE_GRACE_SECONDS),
+            (old_email, since),
         ).fetchone()
-        if change is not None:
-            state["recent_email_change"] = {
-                "new_email_masked": mask_email(change["new_email"]),
-                "days_ago": max(0, int((now - change["changed_at"]) // DAY_SECONDS)),
-                "by_owner": bool(change["by_owner"]),
-            }
-        account = conn.execute("SELECT * FROM accounts WHERE email = ?", (email,)).fetchone()
-        if account is None:
-            return state
-        state.update(
-            exists=True,
-            sign_in_methods=list(json.loads(account["sign_in_methods"])),
-            email_verified=bool(account["email_verified"]),
-            sso_organization=account["sso_organization"],
-            enrolments=self._enrolments(email),
+        if row is None:
+            return None
+        return EmailChange(
+            new_email=row["new_email"],
+            changed_at=float(row["changed_at"]),
+            by_owner=bool(row["by_owner"]),
         )
-        duplicates = conn.execute(
+
+    def duplicates(self, email: str) -> list[Duplicate]:
+        rows = self.conn.execute(
             "SELECT a.email, a.created_with FROM duplicates d"
             " JOIN accounts a ON a.email = d.duplicate_email"
             " WHERE d.email = ? ORDER BY d.rowid",
             (email,),
         ).fetchall()
-        state["likely_duplicates"] = [
-            {
-                "email_masked": mask_email(row["email"]),
-                "created_with": row["created_with"],
-                "enrolments": self._enrolments(row["email"]),
-            }
-            for row in duplicates
-        ]
-        return state
+        return [Duplicate(email=row["email"], created_with=row["created_with"]) for row in rows]
 
     def domain_sso(self, domain: str) -> tuple[str | None, bool]:
         row = self.conn.execute(
@@ -394,13 +366,13 @@ class AccountStore:
     # -- outbox --------------------------------------------------------------
 
     def add_mail(
-        self, recipient: str, subject: str, body: str, conversation_id: str | None
+        self, recipient: str, subject: str, body: str, sent_at: float, conversation_id: str
     ) -> None:
         with self.conn:
             self.conn.execute(
                 "INSERT INTO outbox (recipient, subject, body, sent_at, conversation_id)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (recipient, subject, body, self._clock(), conversation_id),
+                (recipient, subject, body, sent_at, conversation_id),
             )
 
     def mails_to(self, recipient: str) -> list[dict[str, Any]]:
@@ -421,41 +393,37 @@ class AccountStore:
 
     # -- tickets -------------------------------------------------------------
 
-    def create_ticket(
+    def add_ticket(
         self,
+        ticket_id: str,
         conversation_id: str,
         topic: str,
         priority: str,
-        transcript: Iterable[Mapping[str, str]],
+        transcript: Sequence[Mapping[str, str]],
         email: str | None,
-    ) -> str:
-        """Store a hand-off ticket; transcript addresses are masked here as a last line."""
-        cleaned = [
-            {"sender": turn["sender"], "text": mask_addresses_in_text(turn["text"])}
-            for turn in transcript
-        ]
-        with self.conn:
-            while True:
-                ticket_id = f"CS-{secrets.randbelow(900000) + 100000}"
-                try:
-                    self.conn.execute(
-                        "INSERT INTO tickets (ticket_id, conversation_id, topic, priority,"
-                        " transcript, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            ticket_id,
-                            conversation_id,
-                            mask_addresses_in_text(topic),
-                            priority,
-                            json.dumps(cleaned),
-                            email,
-                            self._clock(),
-                        ),
-                    )
-                except sqlite3.IntegrityError:
-                    continue
-                return ticket_id
+        created_at: float,
+    ) -> bool:
+        """Store a ticket; False when `ticket_id` is already taken."""
+        try:
+            with self.conn:
+                self.conn.execute(
+                    "INSERT INTO tickets (ticket_id, conversation_id, topic, priority,"
+                    " transcript, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        ticket_id,
+                        conversation_id,
+                        topic,
+                        priority,
+                        json.dumps(list(transcript)),
+                        email,
+                        created_at,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            return False
+        return True
 
-    def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:
+    def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(
             "SELECT * FROM tickets WHERE ticket_id = ?", (ticket_id,)
         ).fetchone()
