@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from cluster.processes import Cluster, ClusterConfig
+from cluster.config import ClusterConfig
+from cluster.processes import Cluster
 
 
 def start(config: ClusterConfig) -> None:
-    Cluster(config).start()
+    Cluster(config).start(detached=True)
     print(
         "\nThe cluster is up (stop it with `make cluster-stop`).\n"
         f"  public (nginx):   {config.public_url}/webhooks/rest/webhook"
@@ -24,12 +25,9 @@ def start(config: ClusterConfig) -> None:
         f" user {config.postgres_user})\n"
         f"  Redis:            {config.redis_port}\n"
         f"  account service:  {config.account_url}\n"
-        + (
-            f"  demo page:        {config.public_url}/ (served by {config.web_url})\n"
-            if config.serves_page
-            else ""
-        )
-        + f"  pid files, logs:  {config.var_dir}/pids, {config.var_dir}/logs\n",
+        f"  demo page:        {config.public_url}/ (served by {config.web_url})\n"
+        f"  supervisord:      {config.var_dir}/supervisord.conf, logs in {config.var_dir}/logs\n"
+        "  (a crashed program is restarted; `make cluster-status` lists their states)\n",
         flush=True,
     )
 
@@ -49,8 +47,10 @@ def main() -> None:
         except RuntimeError as problem:
             sys.exit(str(problem))
     elif args.command == "stop":
-        stopped = Cluster(config).stop()
-        print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+        cluster = Cluster(config)
+        running = cluster.running_names()
+        cluster.stop()
+        print(f"stopped: {', '.join(running) if running else 'nothing was running'}")
     elif args.command == "status":
         print(json.dumps({"running": Cluster(config).running_names()}))
     else:

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cluster.config import ClusterConfig
 from cluster.load import drive, read_report, update_report
-from cluster.processes import ROOT, Cluster, ClusterConfig, remove_files
+from cluster.processes import ROOT, Cluster, remove_files
 
 
 def _measure(url: str, concurrency: int, duration: float) -> dict[str, Any]:
@@ -29,30 +30,27 @@ def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, 
     config = ClusterConfig.on_free_ports(ROOT / "var" / "cluster-bench")
     remove_files(config)
     cluster = Cluster(config).start()
-    url = f"{config.public_url}/webhooks/rest/webhook"
+    url = config.public_url
     try:
         _measure(url, 4, 5)  # warm-up: first requests load lazily initialised parts
-        cluster.stop_process("rasa-2")
+        cluster.supervisor.stop("rasa-2")
         print(f"1 replica: {concurrency} conversations for {duration:.0f} s ...", flush=True)
         one = _measure(url, concurrency, duration)
         print(one, flush=True)
-        process = cluster.spawn_rasa(1)
-        cluster.wait_rasa(1, process)
+        cluster.supervisor.start("rasa-2")
         _measure(url, 4, 5)
         print(f"2 replicas: {concurrency} conversations for {duration:.0f} s ...", flush=True)
         two = _measure(url, concurrency, duration)
         print(two, flush=True)
         # One replica with two Sanic worker processes (allowed because the lock store is Redis).
-        cluster.stop_process("rasa-1")
-        cluster.stop_process("rasa-2")
+        cluster.supervisor.stop("rasa-2")
         config.sanic_workers = 2
-        process = cluster.spawn_rasa(0)
-        cluster.wait_rasa(0, process)
+        cluster.apply()  # replaces (and stops) both replicas' programs
+        cluster.supervisor.start("rasa-1")
         _measure(url, 4, 5)
         print(f"1 replica, 2 workers: {concurrency} conversations for {duration:.0f} s", flush=True)
         workers = _measure(url, concurrency, duration)
         print(workers, flush=True)
-        config.sanic_workers = 1
     finally:
         cluster.stop()
         remove_files(config)

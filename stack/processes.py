@@ -1,21 +1,17 @@
-"""The processes of one running stack, started in order and stopped together."""
+"""One running stack: its settings, its programs, and starting/stopping them under supervisord."""
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import sqlite3
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from stack.supervisor import Program, Supervisor, http_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -35,41 +31,6 @@ def free_port() -> int:
         if port not in _HANDED_OUT:
             _HANDED_OUT.add(port)
             return port
-
-
-def ensure_port_free(port: int, name: str) -> None:
-    """Fails clearly when a port is taken, instead of talking to whatever holds it."""
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise RuntimeError(
-                f"Port {port} for the {name} is already in use (is the assistant already running?)."
-            )
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Runs in each child before exec: the kernel sends it SIGTERM when the launcher dies,
-    however it dies (even SIGKILL), so no child outlives the stack that started it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
-    """Waits until `url` answers with a 2xx status; fails early if `process` dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if 200 <= response.status < 300:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
 
 
 # Serving settings measured by `make bench` (docs/performance.md); set unless already set.
@@ -102,7 +63,9 @@ class StackConfig:
     enable_api: bool = False
     api_token: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    log_dir: Path | None = None
+    # Set for the action server only (e.g. the account service behind a fault injector).
+    action_server_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None  # None: var_dir/logs
     web_port: int | None = None  # demo page with the chat widget (web/server.py); None: not started
     # Speed settings for serving (see docs/performance.md); False runs Rasa's defaults.
     tuned: bool = True
@@ -140,6 +103,14 @@ class StackConfig:
         return (self.web_url, f"http://127.0.0.1:{self.web_port}")
 
     @property
+    def logs(self) -> Path:
+        return self.log_dir or self.var_dir / "logs"
+
+    @property
+    def endpoints_path(self) -> Path:
+        return self.var_dir / "endpoints.yml"
+
+    @property
     def tracker_db(self) -> Path:
         return self.var_dir / "tracker.db"
 
@@ -164,7 +135,7 @@ class StackConfig:
     def write_endpoints(self) -> Path:
         """Endpoints for this stack: its action server and its own SQLite tracker store."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        path = self.var_dir / "endpoints.yml"
+        path = self.endpoints_path
         # Tuned: the same table and rows, without replaying each conversation per message
         # (stack/tracker_store.py).
         store_type = "stack.tracker_store.CachedSQLTrackerStore" if self.tuned else "SQL"
@@ -185,54 +156,53 @@ class StackConfig:
 
 
 class Stack:
-    """Starts the three processes in dependency order and stops them all on exit."""
+    """The stack's programs under one supervisord: started in dependency order, each
+    restarted when it exits, all stopped together."""
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.processes: dict[str, subprocess.Popen] = {}
+        self.supervisor = Supervisor(config.var_dir, config.logs, cwd=ROOT)
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        log_dir = self.config.log_dir
-        output = None
-        if log_dir is not None:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            output = (log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=self.config.environment(),
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
-        self.processes[name] = process
-        return process
-
-    def start_account_service(self) -> None:
+    def programs(self) -> list[Program]:
         config = self.config
-        ensure_port_free(config.account_port, "account service")
-        config.var_dir.mkdir(parents=True, exist_ok=True)
-        process = self._spawn(
-            "account-service", account_service_command(config.account_port, config.var_dir)
-        )
-        wait_for_http(f"{config.account_url}/health", 30, process)
-
-    def start_action_server(self) -> None:
-        ensure_port_free(self.config.action_port, "action server")
-        process = self._spawn(
-            "action-server",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.config.action_port),
-            ],
-        )
-        wait_for_http(f"http://127.0.0.1:{self.config.action_port}/health", 90, process)
+        programs = [
+            Program(
+                "account-service",
+                account_service_command(config.account_port, config.var_dir),
+                http_ready(f"{config.account_url}/health"),
+                ready_timeout=30,
+                port=config.account_port,
+            ),
+            Program(
+                "action-server",
+                [str(BIN / "rasa"), "run", "actions", "--actions", "actions"]
+                + ["--port", str(config.action_port)],
+                http_ready(f"http://127.0.0.1:{config.action_port}/health"),
+                ready_timeout=90,
+                port=config.action_port,
+                env=config.action_server_env,
+            ),
+            Program(
+                "rasa",
+                self.rasa_command(),
+                http_ready(f"{config.rasa_url}/webhooks/rest/"),
+                ready_timeout=180,
+                port=config.rasa_port,
+                start_seconds=5,
+            ),
+        ]
+        if config.web_port is not None:
+            command = [sys.executable, "-m", "web.server", "--port", str(config.web_port)]
+            programs.append(
+                Program(
+                    "web",
+                    [*command, "--rasa-url", config.rasa_url],
+                    http_ready(f"http://127.0.0.1:{config.web_port}/health"),
+                    ready_timeout=30,
+                    port=config.web_port,
+                )
+            )
+        return programs
 
     def rasa_command(self) -> list[str]:
         config = self.config
@@ -247,7 +217,7 @@ class Stack:
             "--model",
             str(config.model),
             "--endpoints",
-            str(config.write_endpoints()),
+            str(config.endpoints_path),
             "--credentials",
             str(ROOT / "credentials.yml"),
             "--interface",
@@ -263,98 +233,28 @@ class Stack:
                 command += ["--auth-token", config.api_token]
         return command
 
-    def start_rasa(self) -> None:
-        ensure_port_free(self.config.rasa_port, "Rasa server")
-        process = self._spawn("rasa", self.rasa_command())
-        wait_for_http(f"{self.config.rasa_url}/webhooks/rest/", 180, process)
-
-    def start_web(self) -> None:
-        config = self.config
-        command = [sys.executable, "-m", "web.server", "--port", str(config.web_port)]
-        process = self._spawn("web", [*command, "--rasa-url", config.rasa_url])
-        wait_for_http(f"http://127.0.0.1:{config.web_port}/health", 30, process)
-
-    def start(self) -> Stack:
+    def start(self, names: Sequence[str] | None = None) -> Stack:
+        """Starts the programs (all, or those named) one after the other, each once the
+        one before answers; on failure everything started is stopped again."""
+        programs = self.programs()
+        if names is not None:
+            programs = [program for program in programs if program.name in names]
+        self.config.write_endpoints()
+        self.supervisor.write_config(programs)
+        self.supervisor.check_ports()
+        self.supervisor.launch(self.config.environment())
         try:
-            self.start_account_service()
-            self.start_action_server()
-            self.start_rasa()
-            if self.config.web_port is not None:
-                self.start_web()
+            self.supervisor.start_in_order([[program.name] for program in programs])
         except BaseException:
             self.stop()
             raise
         return self
 
-    def stop_process(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
     def stop(self) -> None:
-        for name in reversed(list(self.processes)):
-            self.stop_process(name)
+        self.supervisor.shutdown()
 
-    def starters(self) -> dict[str, Callable[[], None]]:
-        """How to (re)start each process, by the name it runs under."""
-        return {
-            "account-service": self.start_account_service,
-            "action-server": self.start_action_server,
-            "rasa": self.start_rasa,
-            "web": self.start_web,
-        }
-
-    def restart_exited(self, backoff: Backoff) -> list[str]:
-        """Starts again every process that has exited, each after its back-off delay.
-
-        Returns the names restarted. A process that keeps crashing waits longer each
-        time (Backoff); one that fails to come up is tried again on the next call.
-        """
-        restarted = []
-        for name, process in list(self.processes.items()):
-            if process.poll() is None or not backoff.due(name):
-                continue
-            print(f"{name} exited (code {process.returncode}); restarting.", flush=True)
-            try:
-                self.stop_process(name)
-                self.starters()[name]()
-            except (RuntimeError, TimeoutError) as error:
-                print(f"{name} did not come back: {error}", flush=True)
-                continue
-            restarted.append(name)
-        return restarted
-
-
-@dataclass
-class Backoff:
-    """Delay before restarting a process: 0 s at first, doubling to `longest` while it keeps
-    crashing within `settle` seconds of its last restart."""
-
-    longest: float = 30.0
-    settle: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-    _next: dict[str, float] = field(default_factory=dict)
-    _delay: dict[str, float] = field(default_factory=dict)
-    _last: dict[str, float] = field(default_factory=dict)
-
-    def due(self, name: str) -> bool:
-        now = self.clock()
-        if name not in self._next:
-            recent = now - self._last.get(name, -self.settle) < self.settle
-            delay = min(self._delay.get(name, 0.5) * 2, self.longest) if recent else 0.0
-            self._delay[name] = max(delay, 0.5)
-            self._next[name] = now + delay
-        if now < self._next[name]:
-            return False
-        del self._next[name]
-        self._last[name] = now
-        return True
+    def pids(self) -> dict[str, int]:
+        return {name: self.supervisor.pid(name) for name in self.supervisor.programs}
 
 
 @contextmanager

@@ -1,8 +1,9 @@
-"""`make run`'s launcher (python -m stack run): a crashed process comes back while the rest
-keeps answering, Ctrl-C/SIGTERM stops everything, and nothing outlives a killed launcher.
+"""`make run`'s launcher (python -m stack run): supervisord restarts a crashed program while
+the rest keeps answering, Ctrl-C/SIGTERM stops everything, and nothing outlives a killed
+launcher or a killed supervisord.
 
 Each test starts its own launcher on free ports (`--beside`), as a learner's `make run`
-would run, and kills its children for real.
+would run, and kills its programs for real.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from channels.guard import TROUBLE_REPLY
+from stack.learner import http_json
 from stack.processes import ROOT
-from tests.stack_fixtures import http_json
+from stack.supervisor import Supervisor
 
 START_TIMEOUT = 240
 
@@ -32,6 +35,7 @@ class Launcher:
     process: subprocess.Popen
     ports: dict[str, int]
     pids: dict[str, int]
+    supervisor: Supervisor
 
     def say(self, sender: str, text: str) -> list[str]:
         replies: Any = http_json(
@@ -45,13 +49,13 @@ class Launcher:
             return probe.connect_ex(("127.0.0.1", self.ports[name])) == 0
 
 
-def wait_until(condition: Any, timeout: float) -> float:
+def wait_until(condition: Callable[[], bool], timeout: float) -> float:
     """Seconds until `condition()` held; fails after `timeout`."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if condition():
             return time.monotonic() - started
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise AssertionError(f"not within {timeout} s: {condition}")
 
 
@@ -74,7 +78,7 @@ def launcher(tmp_path: Path) -> Iterator[Launcher]:
             started = json.loads(line)
     assert started, "the launcher did not report its ports"
     try:
-        yield Launcher(process, started, started["pids"])
+        yield Launcher(process, started, started["pids"], Supervisor(tmp_path))
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -98,26 +102,39 @@ def alive(pid: int) -> bool:
 
 
 def gone(launcher: Launcher) -> bool:
-    return not any(launcher.listening(name) for name in ("rasa", "account", "action"))
+    return not any(launcher.listening(name) for name in ("rasa", "account", "action", "web"))
 
 
-def test_a_crashed_child_comes_back_while_rasa_keeps_answering(launcher: Launcher) -> None:
+def crash(launcher: Launcher, name: str, port: str) -> float:
+    """SIGKILLs a program's process group; seconds until its port answers again."""
+    os.killpg(launcher.supervisor.pid(name), signal.SIGKILL)
+    wait_until(lambda: not launcher.listening(port), 10)
+    back = wait_until(lambda: launcher.listening(port), 30)
+    print(f"{name} back after {back:.1f} s")
+    return back
+
+
+def test_a_crashed_program_comes_back_while_rasa_keeps_answering(launcher: Launcher) -> None:
     sender = "supervised-learner"
     assert any("What's going on?" in text for text in launcher.say(sender, "hi"))
-    os.killpg(launcher.pids["action-server"], signal.SIGKILL)
-    # Rasa still answers: steps need no action server, a turn that does gets the apology.
+
+    # Action server down: the steps still come (they need no action), a turn that needs an
+    # action gets the apology, and answers are normal again once it is back.
+    launcher.supervisor.stop("action-server")
     assert any("Did that work?" in text for text in launcher.say(sender, "I can't log in"))
-    back = wait_until(lambda: launcher.listening("action"), 30)
-    print(f"action server back after {back:.1f} s")
+    assert launcher.say(sender, "ana.silva@example.com") == [TROUBLE_REPLY]
+    launcher.supervisor.start("action-server")
+    crash(launcher, "action-server", "action")
     wait_until(lambda: answers(launcher, sender, "ana.silva@example.com", "6-digit code"), 30)
 
-    os.killpg(launcher.pids["account-service"], signal.SIGKILL)
-    wait_until(lambda: not launcher.listening("account"), 10)
-    back = wait_until(lambda: launcher.listening("account"), 30)
-    print(f"account service back after {back:.1f} s")
+    crash(launcher, "account-service", "account")
     assert any("on its way" in text for text in launcher.say(sender, "yes, send the code"))
 
-    os.killpg(launcher.pids["rasa"], signal.SIGKILL)
+    crash(launcher, "web", "web")
+    page = f"http://127.0.0.1:{launcher.ports['web']}/health"
+    wait_until(lambda: http_json(page) is not None, 10)
+
+    os.killpg(launcher.supervisor.pid("rasa"), signal.SIGKILL)
     wait_until(lambda: not launcher.listening("rasa"), 10)
     # The conversation resumes from the tracker store: the code just sent is still awaited.
     back = wait_until(lambda: answers(launcher, sender, "000000", "doesn't match"), 180)
@@ -128,10 +145,14 @@ def test_sigterm_stops_everything(launcher: Launcher) -> None:
     launcher.process.send_signal(signal.SIGTERM)
     launcher.process.wait(timeout=60)
     wait_until(lambda: gone(launcher), 20)
+    assert not any(alive(pid) for pid in launcher.pids.values())
 
 
-def test_nothing_outlives_a_killed_launcher(launcher: Launcher) -> None:
-    launcher.process.kill()
-    launcher.process.wait(timeout=10)
-    wait_until(lambda: gone(launcher), 20)
-    wait_until(lambda: not any(alive(pid) for pid in launcher.pids.values()), 20)
+@pytest.mark.parametrize("victim", ["launcher", "supervisord"])
+def test_nothing_outlives_a_killed_supervisor(launcher: Launcher, victim: str) -> None:
+    supervisord = launcher.supervisor.supervisord_pid()
+    assert supervisord is not None
+    os.kill(launcher.process.pid if victim == "launcher" else supervisord, signal.SIGKILL)
+    wait_until(lambda: gone(launcher), 30)
+    wait_until(lambda: not any(alive(pid) for pid in [*launcher.pids.values(), supervisord]), 30)
+    launcher.process.wait(timeout=30)

@@ -1,0 +1,122 @@
+"""The ports, files and settings of one cluster; each default can be changed with a
+CLUSTER_* variable (docs/cluster.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from stack.processes import DEFAULT_API_KEY, ROOT, StackConfig, free_port
+
+DEFAULT_VAR_DIR = ROOT / "var" / "cluster"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_ports(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    value = os.environ.get(name)
+    return tuple(int(port) for port in value.split(",")) if value else default
+
+
+@dataclass
+class ClusterConfig:
+    """Ports and files of one cluster; each default can be changed with a CLUSTER_* variable."""
+
+    var_dir: Path = DEFAULT_VAR_DIR
+    nginx_port: int = 6080
+    action_lb_port: int = 6055
+    rasa_ports: tuple[int, ...] = (6005, 6006)
+    action_ports: tuple[int, ...] = (6056, 6057)
+    account_port: int = 6001
+    postgres_port: int = 6432
+    redis_port: int = 6390
+    sanic_workers: int = 1
+    lock_lifetime: int = 20
+    postgres_db: str = "rasa"
+    postgres_user: str = "rasa"
+    postgres_password: str = "rasa-dev-password"
+    api_key: str = DEFAULT_API_KEY
+    model: Path = ROOT / "models"
+    web_port: int = 6081
+    extra_cors: tuple[str, ...] = ()
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, var_dir: Path | None = None) -> ClusterConfig:
+        defaults = cls()
+        return cls(
+            var_dir=var_dir or Path(os.environ.get("CLUSTER_VAR_DIR", DEFAULT_VAR_DIR)),
+            nginx_port=_env_int("CLUSTER_NGINX_PORT", defaults.nginx_port),
+            action_lb_port=_env_int("CLUSTER_ACTION_LB_PORT", defaults.action_lb_port),
+            rasa_ports=_env_ports("CLUSTER_RASA_PORTS", defaults.rasa_ports),
+            action_ports=_env_ports("CLUSTER_ACTION_PORTS", defaults.action_ports),
+            account_port=_env_int("CLUSTER_ACCOUNT_PORT", defaults.account_port),
+            postgres_port=_env_int("CLUSTER_POSTGRES_PORT", defaults.postgres_port),
+            redis_port=_env_int("CLUSTER_REDIS_PORT", defaults.redis_port),
+            sanic_workers=_env_int("CLUSTER_SANIC_WORKERS", defaults.sanic_workers),
+            web_port=_env_int("CLUSTER_WEB_PORT", defaults.web_port),
+        )
+
+    @classmethod
+    def on_free_ports(cls, var_dir: Path, replicas: int = 2, **overrides: object) -> ClusterConfig:
+        """A cluster that can run beside anything else (tests, benchmarks)."""
+        ports: dict[str, object] = {
+            "nginx_port": free_port(),
+            "action_lb_port": free_port(),
+            "rasa_ports": tuple(free_port() for _ in range(replicas)),
+            "action_ports": tuple(free_port() for _ in range(replicas)),
+            "account_port": free_port(),
+            "postgres_port": free_port(),
+            "redis_port": free_port(),
+            "web_port": free_port(),
+        }
+        return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+    @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.nginx_port}"
+
+    def rasa_url(self, replica: int) -> str:
+        return f"http://127.0.0.1:{self.rasa_ports[replica]}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def account_url(self) -> str:
+        return f"http://127.0.0.1:{self.account_port}"
+
+    @property
+    def postgres_dsn(self) -> str:
+        return self.dsn_for(self.postgres_db)
+
+    def dsn_for(self, database: str) -> str:
+        return (
+            f"host=127.0.0.1 port={self.postgres_port} dbname={database} "
+            f"user={self.postgres_user} password={self.postgres_password}"
+        )
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return (
+            self.public_url,
+            f"http://localhost:{self.nginx_port}",
+            "http://localhost:8080",
+            "http://127.0.0.1:8080",
+            *self.extra_cors,
+        )
+
+    def environment(self) -> dict[str, str]:
+        """What every program of the cluster sees: the same settings as one stack."""
+        env = StackConfig(account_port=self.account_port, api_key=self.api_key).environment()
+        env.update(self.extra_env)
+        return env
+
+    def save(self) -> None:
+        data = {key: value for key, value in asdict(self).items() if key != "extra_env"}
+        (self.var_dir / "cluster.json").write_text(json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,49 @@
+"""nginx, the cluster's one public entry point: its configuration from the template, and the
+command supervisord runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import string
+import subprocess
+from pathlib import Path
+
+from cluster.config import ClusterConfig
+
+TEMPLATE = Path(__file__).with_name("templates") / "nginx.conf.template"
+
+
+def _servers(ports: tuple[int, ...]) -> str:
+    return "\n".join(
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
+    )
+
+
+def write_conf(config: ClusterConfig) -> Path:
+    """Writes var_dir/nginx.conf and checks it with `nginx -t`."""
+    values = {
+        "var_dir": config.var_dir,
+        "user_line": "user nobody nogroup;" if os.geteuid() == 0 else "",
+        "nginx_port": config.nginx_port,
+        "action_lb_port": config.action_lb_port,
+        "web_port": config.web_port,
+        "rest_servers": _servers(config.rasa_ports),
+        "socketio_servers": _servers(config.rasa_ports),
+        "action_servers": _servers(config.action_ports),
+    }
+    (config.var_dir / "nginx").mkdir(parents=True, exist_ok=True)
+    (config.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+    path = config.var_dir / "nginx.conf"
+    path.write_text(string.Template(TEMPLATE.read_text()).substitute(values))
+    check = subprocess.run([*command(config), "-t", "-q"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"nginx rejected {path}:\n{check.stderr}")
+    return path
+
+
+def command(config: ClusterConfig) -> list[str]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    prefix = f"{config.var_dir / 'nginx'}/"
+    error_log = str(config.var_dir / "logs" / "nginx-error.log")
+    return [nginx, "-p", prefix, "-e", error_log, "-c", str(config.var_dir / "nginx.conf")]
