@@ -5,7 +5,8 @@ WIDGET_SOURCES := $(wildcard $(WIDGET_DIR)/src/*.js)
 
 .PHONY: widget
 
-$(WIDGET_DIR)/node_modules/.package-lock.json: $(WIDGET_DIR)/package.json $(WIDGET_DIR)/package-lock.json
+# Node.js and npm come from `make system-deps` (system-packages.txt) on a machine without them.
+$(WIDGET_DIR)/node_modules/.package-lock.json: $(WIDGET_DIR)/package.json $(WIDGET_DIR)/package-lock.json | system-deps
 	cd $(WIDGET_DIR) && npm ci --no-audit --no-fund
 	touch $@
 

@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-while read -r package; do
+while read -r package command; do
   [[ -z "$package" || "$package" == \#* ]] && continue
+  if [ -n "${command:-}" ] && command -v "$command" >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done < system-packages.txt
 [ ${#missing[@]} -eq 0 ] && exit 0
