@@ -47,13 +47,11 @@ def run_stack(
     result: dict[str, Any] = {"name": name, "model": str(model.relative_to(ROOT)), "tuned": tuned}
     try:
         t0 = time.monotonic()
-        stack.start_account_service()
-        t1 = time.monotonic()
-        stack.start_action_server()
-        t2 = time.monotonic()
-        stack.start_rasa()
-        t3 = time.monotonic()
-        result["rasa_cpu_s_to_ready"] = round(tree_cpu_s(stack.processes["rasa"].pid), 1)
+        stack.start()
+        ready = stack.supervisor.ready_at
+        t1, t2, t3 = ready["account-service"], ready["action-server"], ready["rasa"]
+        pids = stack.pids()
+        result["rasa_cpu_s_to_ready"] = round(tree_cpu_s(pids["rasa"]), 1)
         result["startup_s"] = {
             "account_service": round(t1 - t0, 2),
             "action_server": round(t2 - t1, 2),
@@ -61,9 +59,7 @@ def run_stack(
             "whole_stack": round(t3 - t0, 2),
         }
         log(f"{name}: Rasa ready after {t3 - t2:.1f} s (whole stack {t3 - t0:.1f} s)")
-        sampler = RssSampler(
-            {"rasa": stack.processes["rasa"].pid, "actions": stack.processes["action-server"].pid}
-        ).start()
+        sampler = RssSampler({"rasa": pids["rasa"], "actions": pids["action-server"]}).start()
         ready_mark = time.monotonic()
         factory = LearnerFactory(run_id=f"{name}-{uuid.uuid4().hex[:6]}")
         driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
@@ -220,7 +216,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=REPORTS / "bench.json")
     parser.add_argument("--plot", type=Path, default=REPORTS / "bench.png")
     parser.add_argument("--no-plot", action="store_true")
-    parser.add_argument("--no-lock", action="store_true", help="train without /tmp/heavy.lock")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -229,12 +224,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "ours", args.model.resolve(), float("nan"), args.model.stat().st_size, cached=True
         )
     else:
-        ours_model = models.train("ours", models.ours(), lock=not args.no_lock, log=log)
+        ours_model = models.train("ours", log=log)
     plan = [("ours", ours_model, True)]
     if args.baseline:
         plan.append(("ours-untuned", ours_model, False))
     if not args.no_stock:
-        stock_model = models.train("stock", models.STOCK_CONFIG, lock=not args.no_lock, log=log)
+        stock_model = models.train("stock", log=log)
         plan.append(("stock", stock_model, False))
 
     report: dict[str, Any] = {

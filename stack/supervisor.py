@@ -141,6 +141,8 @@ class Supervisor:
         self.socket_path = home / "supervisor.sock"
         self.process: subprocess.Popen | None = None
         self.programs: dict[str, Program] = {}
+        # When each program was last found ready (time.monotonic()), for start-up figures.
+        self.ready_at: dict[str, float] = {}
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -270,9 +272,16 @@ class Supervisor:
             state = self.state(name)
             if state == "FATAL":
                 raise RuntimeError(f"{name} keeps crashing; see {self.log_dir / name}.log")
-            if state == "RUNNING" and (program is None or program.ready()):
+            # A program that answers is ready, even before supervisord's `startsecs` passed.
+            answers = (
+                state == "RUNNING"
+                if program is None
+                else (state in ("STARTING", "RUNNING") and program.ready())
+            )
+            if answers:
                 if program is not None and program.after_ready is not None:
                     program.after_ready()
+                self.ready_at[name] = time.monotonic()
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{name} was not ready within {timeout:.0f} s")
