@@ -1,8 +1,8 @@
 """Trains the two models the benchmark compares, cached by a hash of what goes into them.
 
-`ours` is config.yml; `stock` is Rasa's default configuration (empty pipeline and
-policies, so Rasa fills in DIET, TED, Memoization, ...) on the same domain and data.
-Training runs under `flock /tmp/heavy.lock` because the machine is shared.
+`ours` is config.yml; `stock` is Rasa's stock configuration (training.stock) on the same
+domain and data. Each training runs `rasa train` in a child process, so TensorFlow stays out
+of the benchmark's own process, through the shared wrapper that holds /tmp/heavy.lock.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ import hashlib
 import json
 import os
 import subprocess
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from stack.processes import BIN, ROOT
+from training.run import run_training
+from training.stock import stock_config_text
 
 BUILD = ROOT / "build" / "bench"
-HEAVY_LOCK = "/tmp/heavy.lock"
-STOCK_CONFIG = (
-    "# Rasa's stock configuration: defaults for everything.\nlanguage: en\npipeline:\npolicies:\n"
-)
 
 
 @dataclass
@@ -31,6 +29,11 @@ class TrainedModel:
     training_seconds: float
     size_bytes: int
     cached: bool
+
+
+def config_for(name: str) -> str:
+    """The configuration the model called `name` is trained with."""
+    return stock_config_text() if name == "stock" else (ROOT / "config.yml").read_text()
 
 
 def _inputs() -> list[Path]:
@@ -54,55 +57,45 @@ def _spacy_files() -> list[Path]:
     return custom + sorted(p for p in spacy_dir.rglob("*") if p.is_file())
 
 
-def train(name: str, config_text: str, *, lock: bool = True, log=print) -> TrainedModel:
-    """Trains into build/bench/<name>/ unless a model for the same inputs is there."""
-    extra = _spacy_files() if name == "ours" else []
-    key = fingerprint(config_text, extra)
-    out_dir = BUILD / name
-    out_dir.mkdir(parents=True, exist_ok=True)
+def train(name: str, *, log: Callable[[str], None] = print) -> TrainedModel:
+    """Trains into build/bench/<name>/<key>/ unless a model for the same inputs is there."""
+    text = config_for(name)
+    key = fingerprint(text, _spacy_files() if name == "ours" else [])
+    out_dir = BUILD / name / key
     model = out_dir / f"{name}-{key}.tar.gz"
-    meta = out_dir / f"{name}-{key}.json"
+    meta = out_dir / "training.json"
     if model.exists() and meta.exists():
         seconds = float(json.loads(meta.read_text())["training_seconds"])
         return TrainedModel(name, model, seconds, model.stat().st_size, cached=True)
-    config_path = out_dir / f"config-{key}.yml"
-    config_path.write_text(config_text)
-    command = [
-        str(BIN / "rasa"),
-        "train",
-        "--config",
-        str(config_path),
-        "--domain",
-        str(ROOT / "domain.yml"),
-        "--data",
-        str(ROOT / "data"),
-        "--out",
-        str(out_dir),
-        "--fixed-model-name",
-        f"{name}-{key}",
-    ]
-    if lock:
-        command = ["flock", HEAVY_LOCK, *command]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false")
+
+    def rasa_train(config_path: str, output: str) -> str:
+        command = [
+            str(BIN / "rasa"),
+            "train",
+            "--config",
+            config_path,
+            "--domain",
+            str(ROOT / "domain.yml"),
+            "--data",
+            str(ROOT / "data"),
+            "--out",
+            output,
+            "--fixed-model-name",
+            model.name.removesuffix(".tar.gz"),
+        ]
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false")
+        with (out_dir / "train.log").open("wb") as log_file:
+            subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+        return str(model)
+
     log(f"training {name} model ({key}) ...")
-    with (out_dir / f"train-{key}.log").open("wb") as output:
-        started = time.monotonic()
-        # flock waits for the lock before starting rasa; time only the training itself.
-        subprocess.run(["flock", HEAVY_LOCK, "true"] if lock else ["true"], check=True, cwd=ROOT)
-        started = time.monotonic()
-        subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=output, stderr=output)
-        seconds = time.monotonic() - started
+    _, seconds = run_training(out_dir, text, rasa_train)
     meta.write_text(json.dumps({"training_seconds": round(seconds, 1)}))
     return TrainedModel(name, model, seconds, model.stat().st_size, cached=False)
-
-
-def ours() -> str:
-    return (ROOT / "config.yml").read_text()
 
 
 if __name__ == "__main__":
     import sys
 
-    which = sys.argv[1:] or ["stock", "ours"]
-    for name in which:
-        print(train(name, STOCK_CONFIG if name == "stock" else ours()))
+    for which in sys.argv[1:] or ["stock", "ours"]:
+        print(train(which))

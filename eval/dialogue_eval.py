@@ -13,13 +13,15 @@ import asyncio
 import datetime
 import json
 import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from eval.nlu_eval import timed_training
+from eval.rasa_patches import timed_action_predictions
+from eval.seeded_training import train_core
+from eval.settings import SEED
+from training.stock import stock_config
 
 HELDOUT = "eval/dialogue/heldout.yml"
 TEST_STORIES = "tests/stories"
@@ -32,62 +34,36 @@ def our_policies() -> list[dict[str, Any]]:
         return list(yaml.safe_load(handle)["policies"])
 
 
-def variants() -> dict[str, list[dict[str, Any]] | None]:
-    """Policy lists to compare; None means Rasa's defaults (its stock configuration)."""
+def variants() -> dict[str, list[dict[str, Any]]]:
+    """Policy lists to compare, the last one Rasa's stock policies."""
     ours = our_policies()
     rule = [policy for policy in ours if policy["name"] == "RulePolicy"]
     memo = [policy for policy in ours if "Memoization" in policy["name"]]
-    ted = {"name": "TEDPolicy", "max_history": 5, "epochs": 100, "random_seed": 2024}
+    ted = {"name": "TEDPolicy", "max_history": 5, "epochs": 100, "random_seed": SEED}
     return {
         "ours (rules + augmented memoization)": ours,
         "rules + plain memoization": [*rule, {**memo[0], "name": "MemoizationPolicy"}],
         "ours + TED": [*ours, ted],
-        "Rasa's default policies (with TED)": None,
+        "Rasa's default policies (with TED)": stock_config()["policies"],
     }
 
 
-def train_core(name: str, policies: list[dict[str, Any]] | None) -> tuple[str, float]:
-    from rasa.model_training import train_core as rasa_train_core
-
-    config: dict[str, Any] = {"recipe": "default.v1", "language": "en", "pipeline": []}
-    config["policies"] = policies
-
-    def train_in(config_path: str, output: str) -> str | None:
-        return rasa_train_core(
-            domain="domain.yml",
-            config=config_path,
-            stories="data",
-            output=output,
-            fixed_model_name="core",
-        )
-
+def train_variant(name: str, policies: list[dict[str, Any]]) -> tuple[str, float]:
+    """A dialogue-only model with these policies, in build/eval/dialogue/<first word>/."""
+    config = {"recipe": "default.v1", "language": "en", "pipeline": [], "policies": policies}
     out = BUILD / name.split(" ")[0].strip("'(").lower()
-    return timed_training(out, yaml.safe_dump(config), train_in)
+    return train_core(yaml.safe_dump(config), out)
 
 
 def evaluate(model: str, stories: str, out: Path) -> dict[str, Any]:
     """Rasa's story evaluation plus the time each action prediction took."""
     from rasa.core.agent import Agent
-    from rasa.core.processor import MessageProcessor
     from rasa.core.test import test
 
     out.mkdir(parents=True, exist_ok=True)
     agent = Agent.load(model)
-    timings: list[float] = []
-    original = MessageProcessor.predict_next_with_tracker_if_should
-
-    def timed(self: MessageProcessor, tracker: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return original(self, tracker)
-        finally:
-            timings.append(time.perf_counter() - started)
-
-    MessageProcessor.predict_next_with_tracker_if_should = timed  # type: ignore[method-assign]
-    try:
+    with timed_action_predictions() as timings:
         result = asyncio.run(test(stories, agent, out_directory=str(out)))
-    finally:
-        MessageProcessor.predict_next_with_tracker_if_should = original  # type: ignore[method-assign]
     report = result["report"]
     conversations = report["conversation_accuracy"]
     return {
@@ -137,7 +113,7 @@ def main() -> None:
     for name, policies in variants().items():
         if args.only and not name.startswith(args.only):
             continue
-        model, seconds = train_core(name, policies)
+        model, seconds = train_variant(name, policies)
         out = Path(model).parent
         results[name] = {
             "policies": policies,

@@ -1,0 +1,9 @@
+"""What the NLU evaluation reads and where it writes, and the seed every evaluation uses."""
+
+from pathlib import Path
+
+SEED = 2024
+FOLDS = 5
+HELDOUT = "tests/nlu/heldout.yml"
+NLU_DATA = "data/nlu"
+BUILD = Path("build/eval")
