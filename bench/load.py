@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +10,8 @@ from typing import Any
 import aiohttp
 
 from bench.conversations import LearnerFactory
+from stack.learner import AsyncRestLearner, Endpoints, reply_texts
 
-CODE = re.compile(r"\b(\d{6})\b")
 TURN_TIMEOUT = 60.0
 # Replies that mean the assistant did not understand (counted, not treated as errors).
 FALLBACK_MARKERS = ("Did you mean", "rephrase", "didn't quite get", "didn't understand")
@@ -64,42 +63,27 @@ class LevelResult:
 
 class Driver:
     def __init__(self, rasa_url: str, account_url: str, api_key: str, factory: LearnerFactory):
-        self.rasa_url = rasa_url
-        self.account_url = account_url
-        self.api_key = api_key
+        self.assistant = Endpoints(rasa_url, account_url, api_key)
         self.factory = factory
 
-    async def latest_code(self, session: aiohttp.ClientSession, address: str) -> str | None:
-        async with session.get(
-            f"{self.account_url}/outbox",
-            params={"to": address},
-            headers={"X-API-Key": self.api_key},
-        ) as response:
-            response.raise_for_status()
-            mails = await response.json()
-        found = [m.group(1) for mail in mails if (m := CODE.search(mail.get("body", "")))]
-        return found[-1] if found else None
+    def chat(self, session: aiohttp.ClientSession, sender: str) -> AsyncRestLearner:
+        """The REST side of a scripted learner: its turns and its outbox."""
+        return AsyncRestLearner(session, self.assistant, sender)
 
     async def turn(
         self, session: aiohttp.ClientSession, sender: str, text: str, result: LevelResult
     ) -> None:
+        chat = self.chat(session, sender)
         started = time.perf_counter()
         try:
-            async with session.post(
-                f"{self.rasa_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text},
-            ) as response:
-                body = await response.text()
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}: {body[:120]}")
-                replies = await response.json(content_type=None)
+            replies = await chat.replies_to(text)
         except Exception as error:  # every failure of a turn counts, whatever it is
             result.errors += 1
             result.error_samples.append(f"{type(error).__name__}: {error}"[:200])
             return
         result.latencies_ms.append((time.perf_counter() - started) * 1000)
         result.turns += 1
-        texts = [str(reply.get("text") or "") for reply in replies or []]
+        texts = reply_texts(replies)
         if not any(t.strip() for t in texts):
             result.empty_replies += 1
         elif any(marker in t for t in texts for marker in FALLBACK_MARKERS):
@@ -118,7 +102,8 @@ class Driver:
                     if "{code}" in text:
                         code = None
                         try:
-                            code = await self.latest_code(session, learner.email)
+                            chat = self.chat(session, learner.sender)
+                            code = await chat.latest_code(learner.email)
                         except Exception as error:
                             result.errors += 1
                             result.error_samples.append(f"outbox: {error}"[:200])

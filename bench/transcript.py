@@ -14,6 +14,7 @@ import aiohttp
 
 from bench.conversations import SCRIPTS, LearnerFactory
 from bench.load import Driver
+from stack.learner import reply_texts
 from stack.processes import ROOT, StackConfig, running
 
 
@@ -24,18 +25,15 @@ async def show(driver: Driver, names: list[str]) -> None:
             while learner.script_name != name:
                 learner = driver.factory.next()
             print(f"=== {name} ({learner.email})")
+            chat = driver.chat(session, learner.sender)
             for template in learner.turns:
                 text = learner.render(template)
                 if "{code}" in text:
-                    code = await driver.latest_code(session, learner.email)
+                    code = await chat.latest_code(learner.email)
                     text = text.replace("{code}", code or "<no code in outbox>")
                 print(f"  > {text}")
-                async with session.post(
-                    f"{driver.rasa_url}/webhooks/rest/webhook",
-                    json={"sender": learner.sender, "message": text},
-                ) as response:
-                    for reply in await response.json(content_type=None):
-                        print(f"    < {(reply.get('text') or '')[:150]}")
+                for reply in reply_texts(await chat.replies_to(text)):
+                    print(f"    < {reply[:150]}")
 
 
 def main() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from stack.learner import AsyncRestLearner, Endpoints, Refused, Reply, new_sender
 
 # A short conversation that goes through NLU, rules and a custom action on most turns.
 SCRIPT = (
@@ -43,6 +44,10 @@ class LoadResult:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
+    def failed(self, error: str) -> None:
+        self.failed_requests += 1
+        self.errors[error] = self.errors.get(error, 0) + 1
+
     def summary(self) -> dict[str, Any]:
         return {
             "conversations": len(self.sent),
@@ -58,39 +63,30 @@ class LoadResult:
         }
 
 
-async def _say(
-    session: aiohttp.ClientSession, url: str, sender: str, text: str, result: LoadResult
-) -> list[dict[str, Any]] | None:
+async def _say(learner: AsyncRestLearner, text: str, result: LoadResult) -> list[Reply] | None:
     started = time.monotonic()
     try:
-        async with session.post(url, json={"sender": sender, "message": text}) as response:
-            body = await response.read()
-            if response.status != 200:
-                result.failed_requests += 1
-                key = f"HTTP {response.status}"
-                result.errors[key] = result.errors.get(key, 0) + 1
-                return None
-            replies = json.loads(body or b"[]")
+        replies = await learner.replies_to(text)
+    except Refused as refused:
+        result.failed(f"HTTP {refused.status}")
+        return None
     except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as problem:
-        result.failed_requests += 1
-        key = type(problem).__name__
-        result.errors[key] = result.errors.get(key, 0) + 1
+        result.failed(type(problem).__name__)
         return None
     if not replies:
         # The channels promise an answer to every message (an apology at worst): an empty
         # one means Rasa gave up on the turn, so it counts as failed and is sent again.
         result.empty_replies += 1
-        result.failed_requests += 1
-        result.errors["empty reply"] = result.errors.get("empty reply", 0) + 1
+        result.failed("empty reply")
         return None
     result.latencies.append(time.monotonic() - started)
     result.turns += 1
-    return list(replies)
+    return replies
 
 
 async def _learner(
     session: aiohttp.ClientSession,
-    url: str,
+    rasa: Endpoints,
     result: LoadResult,
     stop: Callable[[], bool],
     one_conversation: bool,
@@ -98,18 +94,18 @@ async def _learner(
     retries: int,
     min_turns: int,
 ) -> None:
-    sender = f"load-{uuid.uuid4().hex[:12]}"
+    learner = AsyncRestLearner(session, rasa, new_sender("load"))
     turn = 0
     while turn < min_turns or not stop():
         text = SCRIPT[turn % len(SCRIPT)]
         if not one_conversation and turn and turn % len(SCRIPT) == 0:
-            sender = f"load-{uuid.uuid4().hex[:12]}"
-        result.sent.setdefault(sender, []).append(text)
+            learner = AsyncRestLearner(session, rasa, new_sender("load"))
+        result.sent.setdefault(learner.sender, []).append(text)
         for attempt in range(retries + 1):
-            if await _say(session, url, sender, text, result) is not None:
+            if await _say(learner, text, result) is not None:
                 break
             if attempt == retries:
-                result.unanswered.setdefault(sender, []).append(text)
+                result.unanswered.setdefault(learner.sender, []).append(text)
             else:
                 await asyncio.sleep(1.0)
         turn += 1
@@ -118,7 +114,7 @@ async def _learner(
 
 
 async def drive(
-    url: str,
+    rasa_url: str,
     concurrency: int,
     stop: Callable[[], bool],
     *,
@@ -128,20 +124,21 @@ async def drive(
     min_turns: int = 0,
     timeout: float = 120.0,
 ) -> LoadResult:
-    """`concurrency` learners post to `url` (a REST webhook) until `stop()` is true.
+    """`concurrency` learners talk to the Rasa server at `rasa_url` (over REST) until `stop()`.
 
     With `one_conversation` each learner keeps one sender id for the whole run (the failover
     test); otherwise each learner starts a new conversation after every pass of the script.
     A failed request is retried `retries` times, after a second each, before giving up.
     """
     result = LoadResult()
+    rasa = Endpoints(rasa_url)
     started = time.monotonic()
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
         await asyncio.gather(
             *(
-                _learner(session, url, result, stop, one_conversation, pause, retries, min_turns)
+                _learner(session, rasa, result, stop, one_conversation, pause, retries, min_turns)
                 for _ in range(concurrency)
             )
         )

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stack.chat import RestChat
+from stack.learner import RestLearner
 from stack.processes import ROOT, StackConfig, running
 
 CODE = "<code from the outbox>"
@@ -95,7 +95,7 @@ CONVERSATIONS: list[tuple[str, str | None, list[str]]] = [
 ]
 
 
-def record(chat: RestChat, address: str | None, messages: list[str]) -> list[str]:
+def record(chat: RestLearner, address: str | None, messages: list[str]) -> list[str]:
     lines = []
     for message in messages:
         shown = message
@@ -125,7 +125,8 @@ def main() -> None:
             "",
         ]
         for title, address, messages in CONVERSATIONS:
-            sections += [f"## {title}", "", *record(RestChat(stack), address, messages), ""]
+            transcript = record(RestLearner(stack.config), address, messages)
+            sections += [f"## {title}", "", *transcript, ""]
     output.write_text("\n".join(sections))
     print(f"wrote {output}", file=sys.stderr)
 

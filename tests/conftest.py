@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.service_fixtures", "tests.stack_fixtures"]
+pytest_plugins = ["tests.support.service_fixtures", "tests.support.stack_fixtures"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
-from tests.actions.conftest import Learner, joined
+from tests.support.actions import ActionLearner, joined
 
 # (address typed, account_state it leads to, what the learner must be told)
 PERSONAS = [
@@ -22,7 +22,7 @@ PERSONAS = [
 
 @pytest.mark.parametrize(("address", "state", "expected"), PERSONAS, ids=[p[0] for p in PERSONAS])
 async def test_a_proven_address_names_the_step_that_fits(
-    learner: Learner, address: str, state: str, expected: list[str]
+    learner: ActionLearner, address: str, state: str, expected: list[str]
 ) -> None:
     reply = joined(await learner.prove(address))
     assert f"{address} is yours" in reply
@@ -44,7 +44,7 @@ async def test_a_proven_address_names_the_step_that_fits(
     ],
 )
 async def test_before_the_code_replies_and_slots_are_the_same_for_any_address(
-    learner: Learner, registered: str, unregistered: str
+    learner: ActionLearner, registered: str, unregistered: str
 ) -> None:
     seen = []
     for address in (registered, unregistered):
@@ -71,19 +71,19 @@ async def test_before_the_code_replies_and_slots_are_the_same_for_any_address(
     ],
 )
 async def test_something_that_is_not_an_address_is_asked_for_again(
-    learner: Learner, typed: str, expected: str
+    learner: ActionLearner, typed: str, expected: str
 ) -> None:
     assert expected in joined(await learner.run(ActionCheckAddress(), typed))
     assert learner.slots["address_check"] == "invalid"
 
 
-async def test_a_common_domain_slip_is_pointed_out(learner: Learner) -> None:
+async def test_a_common_domain_slip_is_pointed_out(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionCheckAddress(), "frank.muller@gmial.com"))
     assert '"gmial.com" is a common slip for "gmail.com"' in reply
     assert learner.slots["address_check"] == "ok"
 
 
-async def test_an_sso_domain_is_told_without_a_code(learner: Learner) -> None:
+async def test_an_sso_domain_is_told_without_a_code(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionCheckAddress(), "it's david.kim@stateuniversity.edu"))
     assert "State University" in reply and "single sign-on" in reply
     assert learner.slots["address_check"] == "sso_domain"
@@ -91,7 +91,7 @@ async def test_an_sso_domain_is_told_without_a_code(learner: Learner) -> None:
     assert await learner.service.outbox("david.kim@stateuniversity.edu") == []
 
 
-async def test_a_wrong_code_counts_down_then_blocks(learner: Learner) -> None:
+async def test_a_wrong_code_counts_down_then_blocks(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "ana.silva@example.com")
     await learner.run(ActionSendCode(), "yes", intent="affirm")
     assert "Tries left with this code: 2" in joined(await learner.run(ActionVerifyCode(), "000000"))
@@ -102,7 +102,7 @@ async def test_a_wrong_code_counts_down_then_blocks(learner: Learner) -> None:
     assert learner.slots["verified_email"] is None
 
 
-async def test_an_expired_code_ends_the_attempt(learner: Learner) -> None:
+async def test_an_expired_code_ends_the_attempt(learner: ActionLearner) -> None:
     assert learner.service is not None
     await learner.run(ActionCheckAddress(), "ana.silva@example.com")
     await learner.run(ActionSendCode(), "yes", intent="affirm")
@@ -112,12 +112,12 @@ async def test_an_expired_code_ends_the_attempt(learner: Learner) -> None:
     assert learner.slots["code_status"] == "ended"
 
 
-async def test_a_code_before_any_was_sent_asks_for_the_address(learner: Learner) -> None:
+async def test_a_code_before_any_was_sent_asks_for_the_address(learner: ActionLearner) -> None:
     assert "Tell me your address first" in joined(await learner.run(ActionVerifyCode(), "123456"))
     assert learner.slots["code_status"] == "not_sent"
 
 
-async def test_the_fourth_code_in_an_hour_is_refused(learner: Learner) -> None:
+async def test_the_fourth_code_in_an_hour_is_refused(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "ben.okafor@gmail.com")
     for _ in range(3):
         assert "on its way" in joined(await learner.run(ActionSendCode(), "yes", intent="affirm"))

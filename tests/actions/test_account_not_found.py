@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from actions.account_check import ActionCheckAddress
 from actions.account_not_found import ActionSuggestSignupTypos
-from tests.actions.conftest import Learner, joined
+from tests.support.actions import ActionLearner, joined
 
 
-async def test_variants_of_a_typed_address_come_from_the_fixed_list(learner: Learner) -> None:
+async def test_variants_of_a_typed_address_come_from_the_fixed_list(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "frank.muller@gmail.com")
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
     assert "For frank.muller@gmail.com, try these" in reply
     assert "frank.muller@gmial.com" in reply
 
 
-async def test_without_an_address_the_step_is_general(learner: Learner) -> None:
+async def test_without_an_address_the_step_is_general(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
     assert "likely typos and variations" in reply
     assert learner.said() == ["utter_not_found_typo"]
 
 
 async def test_an_address_with_no_known_misspellings_gets_the_general_step(
-    learner: Learner,
+    learner: ActionLearner,
 ) -> None:
     await learner.run(ActionCheckAddress(), "li.wei@northwind.example")
     await learner.run(ActionSuggestSignupTypos(), "no", "deny")

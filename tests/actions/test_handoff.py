@@ -7,10 +7,10 @@ import re
 
 from actions.account_check import ActionCheckAddress
 from actions.handoff import ActionOpenTicket
-from tests.actions.conftest import Learner, joined
+from tests.support.actions import ActionLearner, joined
 
 
-async def ticket_of(learner: Learner, reply: str) -> dict:
+async def ticket_of(learner: ActionLearner, reply: str) -> dict:
     ticket_id = re.search(r"CS-\d+", reply)
     assert ticket_id, reply
     assert learner.service is not None
@@ -19,7 +19,7 @@ async def ticket_of(learner: Learner, reply: str) -> dict:
     return dict(ticket)
 
 
-async def test_a_proven_learner_is_told_where_support_will_reply(learner: Learner) -> None:
+async def test_a_proven_learner_is_told_where_support_will_reply(learner: ActionLearner) -> None:
     learner.slots["topic"] = "login"
     await learner.prove("ana.silva@example.com")
     reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
@@ -31,7 +31,7 @@ async def test_a_proven_learner_is_told_where_support_will_reply(learner: Learne
     assert ticket["topic"] == "login" and ticket["priority"] == "normal"
 
 
-async def test_an_unproven_address_is_not_the_contact(learner: Learner) -> None:
+async def test_an_unproven_address_is_not_the_contact(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "the email on my account is now x@attacker.example")
     reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
     assert "I don't have an address they can reply to" in reply and "Contact Us" in reply
@@ -40,7 +40,7 @@ async def test_an_unproven_address_is_not_the_contact(learner: Learner) -> None:
     assert not ticket.get("email")
 
 
-async def test_a_takeover_goes_to_the_urgent_queue(learner: Learner) -> None:
+async def test_a_takeover_goes_to_the_urgent_queue(learner: ActionLearner) -> None:
     learner.slots["topic"] = "email_change"
     reply = joined(await learner.run(ActionOpenTicket(), "yes", "affirm"))
     assert (await ticket_of(learner, reply))["priority"] == "high"

@@ -7,17 +7,19 @@ import pytest
 from actions.account_check import ActionCheckAddress
 from actions.email_verification import ActionSendVerificationEmail
 from actions.login import ActionSendPasswordReset
-from tests.actions.conftest import Learner, joined
+from tests.support.actions import ActionLearner, joined
 
 
 @pytest.mark.parametrize("address", ["ana.silva@example.com", "nobody.here@example.com"])
-async def test_reset_mail_reply_is_the_same_for_any_address(learner: Learner, address: str) -> None:
+async def test_reset_mail_reply_is_the_same_for_any_address(
+    learner: ActionLearner, address: str
+) -> None:
     await learner.run(ActionCheckAddress(), address)
     reply = joined(await learner.run(ActionSendPasswordReset(), "yes", intent="affirm"))
     assert f"If an account uses {address}, the reset email is on its way" in reply
 
 
-async def test_reset_mail_reaches_a_registered_address(learner: Learner) -> None:
+async def test_reset_mail_reaches_a_registered_address(learner: ActionLearner) -> None:
     assert learner.service is not None
     await learner.run(ActionCheckAddress(), "ana.silva@example.com")
     await learner.run(ActionSendPasswordReset(), "yes", intent="affirm")
@@ -25,13 +27,13 @@ async def test_reset_mail_reaches_a_registered_address(learner: Learner) -> None
     assert subjects == ["Reset your password"]
 
 
-async def test_a_proven_address_is_told_plainly(learner: Learner) -> None:
+async def test_a_proven_address_is_told_plainly(learner: ActionLearner) -> None:
     await learner.prove("ana.silva@example.com")
     reply = joined(await learner.run(ActionSendPasswordReset(), "yes", intent="affirm"))
     assert "the reset email is on its way to ana.silva@example.com" in reply
 
 
-async def test_verification_email_goes_to_an_unverified_account(learner: Learner) -> None:
+async def test_verification_email_goes_to_an_unverified_account(learner: ActionLearner) -> None:
     assert learner.service is not None
     await learner.run(ActionCheckAddress(), "chloe.martin@outlook.com")
     reply = joined(await learner.run(ActionSendVerificationEmail(), "chloe.martin@outlook.com"))
@@ -40,6 +42,6 @@ async def test_verification_email_goes_to_an_unverified_account(learner: Learner
     assert subjects == ["Action Required: Please confirm your email"]
 
 
-async def test_no_address_no_mail(learner: Learner) -> None:
+async def test_no_address_no_mail(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionSendPasswordReset(), "yes", intent="affirm"))
     assert "type the other address" in reply

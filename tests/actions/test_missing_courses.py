@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from actions.missing_courses import ActionListCourses
-from tests.actions.conftest import Learner, joined
+from tests.support.actions import ActionLearner, joined
 
 
-async def test_a_proven_account_lists_both_tabs(learner: Learner) -> None:
+async def test_a_proven_account_lists_both_tabs(learner: ActionLearner) -> None:
     await learner.prove("ana.silva@example.com")
     reply = joined(await learner.run(ActionListCourses(), "12345"))
     assert 'In Progress: "Machine Learning"' in reply
     assert 'Completed: "The Science of Well-Being"' in reply
 
 
-async def test_without_proof_nothing_is_listed(learner: Learner) -> None:
+async def test_without_proof_nothing_is_listed(learner: ActionLearner) -> None:
     learner.slots["email"] = "ana.silva@example.com"  # typed, never proven
     reply = joined(await learner.run(ActionListCourses(), "show my courses"))
     assert "Machine Learning" not in reply

@@ -10,8 +10,8 @@ from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVeri
 from actions.handoff import ActionOpenTicket
 from actions.login import ActionSendPasswordReset
 from actions.missing_courses import ActionListCourses
-from tests.actions.conftest import joined
-from tests.service_fixtures import FAULT_MODES
+from tests.support.actions import joined
+from tests.support.faults import FAULT_MODES
 
 INTERNALS = ("Traceback", "Error", "Exception", "aiohttp", "127.0.0.1", "500", "JSON")
 
@@ -58,7 +58,7 @@ CASES: list[tuple[Action, dict, str, str, dict]] = [
 async def test_an_outage_gets_a_way_forward(
     faulty_learner, mode: str, action: Action, before: dict, typed: str, expected: str, after: dict
 ) -> None:
-    learner = await faulty_learner(mode)
+    learner = faulty_learner(mode)
     learner.slots.update(before)
     reply = joined(await learner.run(action, typed))
     assert expected in reply

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import BrowserContext, Dialog, Page, WebSocketRoute, expect
 
-from stack.chat import CODE
+from common.codes import find_code
 from stack.processes import Stack
-from tests.browser.conftest import PHONE, Widget, screenshot
+from tests.support.browser import PHONE, Widget, screenshot
 
 GREETING = re.compile(r"help with getting into your account", re.I)
 
@@ -28,9 +28,9 @@ def read_code_in_mailbox(page: Page, address: str) -> str:
     mailbox.get_by_role("button", name="Show mail").click()
     newest = mailbox.get_by_role("list", name="Messages").get_by_role("listitem").first
     expect(newest).to_contain_text("one-time code")
-    match = CODE.search(newest.inner_text())
-    assert match, "no 6-digit code in the newest mail"
-    return match.group(1)
+    code = find_code(newest.inner_text())
+    assert code, "no 6-digit code in the newest mail"
+    return code
 
 
 def test_page_shows_article_mailbox_and_widget(page: Page, web_url: str) -> None:

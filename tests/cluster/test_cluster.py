@@ -22,7 +22,7 @@ import socketio
 
 from cluster.load import SCRIPT, drive, update_report
 from cluster.processes import ROOT, Cluster
-from tests.cluster.conftest import events, latest_code, say, user_texts
+from tests.support.cluster import events, replica_learner, user_texts
 
 MASK = re.compile(r"\b\d{6}\b|CS-\d+")
 
@@ -38,18 +38,18 @@ def _converse(
 
     Turn i goes straight to replica `replicas[i % len(replicas)]`, bypassing nginx.
     """
-    config = cluster.config
     address = "ben.okafor@gmail.com"
     turns = ["hello", "hi, i can't log into my account", "no", f"my email is {address}"]
     turns += ["yes please", "<code>", "no"]
     seen: list[list[str]] = []
     typed: list[str] = []
+    learners = [replica_learner(cluster, replica, sender) for replica in replicas]
     for number, text in enumerate(turns):
-        url = config.rasa_url(replicas[number % len(replicas)])
+        learner = learners[number % len(learners)]
         if text == "<code>":
-            text = latest_code(cluster, address)
+            text = learner.latest_code(address)
         typed.append(text)
-        seen.append(_texts(say(url, sender, text)))
+        seen.append(_texts(learner.replies_to(text)))
     return seen, typed
 
 
@@ -210,13 +210,13 @@ def test_conversations_survive_a_replica_and_an_action_server_crash(cluster: Clu
             cluster.wait_rasa(0, cluster.spawn_rasa(0))
             timeline["restarted_at_s"] = round(time.monotonic() - started, 1)
             # Both replicas serve again: a few more turns with the restarted one in rotation.
-            say(config.rasa_url(0), f"probe-{uuid.uuid4().hex[:6]}", "hello")
+            replica_learner(cluster, 0, f"probe-{uuid.uuid4().hex[:6]}").say("hello")
             time.sleep(8)
         finally:
             done.set()
 
     async def load_while_crashing() -> Any:
-        url = f"{config.public_url}/webhooks/rest/webhook"
+        url = config.public_url
         result, _ = await asyncio.gather(
             drive(url, 20, done.is_set, one_conversation=True, pause=0.5, retries=5, min_turns=6),
             asyncio.to_thread(crash_and_recover),

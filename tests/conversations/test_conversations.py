@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 from channels.guard import TROUBLE_REPLY
-from tests.stack_fixtures import RestChat, http_json
+from stack.learner import RestLearner
+from stack.processes import Stack
 
 HERE = Path(__file__).resolve().parent
 OUTCOME_QUESTIONS = {"utter_did_that_work", "utter_did_this_solve"}
@@ -56,12 +57,12 @@ CONVERSATIONS = load()
 
 
 @pytest.fixture
-def chat(rest_chat: RestChat) -> Any:
-    yield rest_chat
+def chat(rest_learner: RestLearner, stack: Stack) -> Any:
+    yield rest_learner
     # Forget the conversation's codes, so the next one may ask for codes to the same persona.
-    config = rest_chat.stack.config
+    config = stack.config
     request = urllib.request.Request(
-        f"{config.account_url}/conversations/{urllib.parse.quote(rest_chat.sender)}",
+        f"{config.account_url}/conversations/{urllib.parse.quote(rest_learner.sender)}",
         method="DELETE",
         headers={"X-API-Key": config.api_key},
     )
@@ -90,7 +91,7 @@ class RuleCheck:
 
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.name for c in CONVERSATIONS])
-def test_conversation(chat: RestChat, conversation: Conversation) -> None:
+def test_conversation(chat: RestLearner, conversation: Conversation) -> None:
     spec = conversation.spec
     said: list[str] = []
     rules = RuleCheck()
@@ -122,13 +123,9 @@ def test_every_section_has_its_three_paths() -> None:
         assert {"works", "person", "switch"} <= kinds, f"{topic} has only {kinds}"
 
 
-def test_the_outbox_reader_finds_codes(chat: RestChat) -> None:
+def test_the_outbox_reader_finds_codes(chat: RestLearner) -> None:
     """The runner's `{code}` really reads the account service (guards the fixture itself)."""
     chat.say("ana.silva@example.com")
     chat.say("yes")
-    config = chat.stack.config
-    mails = http_json(
-        f"{config.account_url}/outbox?to=ana.silva%40example.com",
-        headers={"X-API-Key": config.api_key},
-    )
+    mails = chat.outbox("ana.silva@example.com")
     assert any(chat.latest_code("ana.silva@example.com") in mail["body"] for mail in mails)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pexpect
 
+from stack.learner import RestLearner
 from stack.processes import BIN, ROOT, Stack, free_port
-from tests.stack_fixtures import RestChat
 
 UP, ENTER = "\x1b[A", "\r"
 OWN_MESSAGE = "Type out your own message"
@@ -44,7 +44,7 @@ def test_shell_conversation_with_buttons_free_text_and_a_code(stack: Stack, tmp_
         shell.send(ENTER)  # "Yes, send the code"
         shell.expect("Type it here when it arrives")
         shell.expect(PROMPT)
-        shell.sendline(RestChat(stack).latest_code("frank.muller@gmial.com"))
+        shell.sendline(RestLearner(stack.config).latest_code("frank.muller@gmial.com"))
         shell.expect("signs in with its email address and password")
         shell.expect("Shall I send it to frank.muller@gmial.com")
         shell.expect(OWN_MESSAGE)

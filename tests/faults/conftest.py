@@ -8,38 +8,12 @@ with a token so the exposure tests can check the token is required.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from stack.processes import ROOT, Stack, StackConfig
-from tests.faults.fault_support import SwitchableAccountService, switchable_account_service
-
-API_TOKEN = "fault-test-token"
-# Short, so that the "slow" account service trips it quickly.
-ACCOUNT_TIMEOUT = 1.0
-
-
-@dataclass
-class FaultStack:
-    stack: Stack
-    account: SwitchableAccountService
-
-    @property
-    def config(self) -> StackConfig:
-        return self.stack.config
-
-    def ensure_running(self) -> None:
-        """Brings back any process a test stopped and the account service's normal mode."""
-        self.account.set_mode("pass")
-        running = {name for name, process in self.stack.processes.items() if process.poll() is None}
-        if "action-server" not in running:
-            self.stack.stop_process("action-server")
-            self.stack.start_action_server()
-        if "rasa" not in running:
-            self.stack.stop_process("rasa")
-            self.stack.start_rasa()
+from tests.support.faults import ACCOUNT_TIMEOUT, API_TOKEN, FaultStack, faulty_account_service
 
 
 @pytest.fixture(scope="package")
@@ -57,7 +31,7 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
     stack = Stack(config)
     try:
         stack.start_account_service()
-        with switchable_account_service(config.account_url) as account:
+        with faulty_account_service(config.account_url) as account:
             # The action server reaches the account service only through the stand-in.
             config.extra_env["ACCOUNT_SERVICE_URL"] = account.url
             stack.start_action_server()

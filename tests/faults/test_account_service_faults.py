@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from channels.guard import TROUBLE_REPLY
-from tests.faults.conftest import FaultStack
-from tests.faults.fault_support import FAULT_MODES, unique_address
-from tests.stack_fixtures import RestChat
+from stack.learner import RestLearner
+from tests.support.addresses import unique_address
+from tests.support.faults import FAULT_MODES, FaultStack
 
 SERVICE_DOWN = "I can't reach our account system at the moment"
 INTERNALS = (
@@ -37,7 +37,7 @@ def assert_nothing_internal(replies: list[str]) -> None:
 def test_an_outage_at_the_address_leads_on_to_the_next_login_step(
     faults: FaultStack, mode: str
 ) -> None:
-    chat = RestChat(faults.stack)
+    chat = RestLearner(faults.config)
     chat.say("I can't log in")
     faults.account.set_mode(mode)
     # The SSO lookup is only a domain fact: without it the code is still offered.
@@ -56,7 +56,7 @@ def test_an_outage_at_the_address_leads_on_to_the_next_login_step(
 def test_code_request_and_check_fall_back_to_the_general_steps(
     faults: FaultStack, mode: str
 ) -> None:
-    chat = RestChat(faults.stack)
+    chat = RestLearner(faults.config)
     address = unique_address("fault")
     chat.say("I can't log in")
     assert "shall I email a 6-digit code" in chat.text(f"my email is {address}")

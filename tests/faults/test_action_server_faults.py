@@ -8,9 +8,8 @@ import os
 import signal
 
 from channels.guard import TROUBLE_REPLY
-from tests.faults.conftest import FaultStack
-from tests.faults.fault_support import SocketChat
-from tests.stack_fixtures import RestChat, tracker_events
+from stack.learner import RestLearner, SocketLearner
+from tests.support.faults import FaultStack
 
 FIRST_LOGIN_STEP = "check the email address you type on the login page"
 ADDRESS = "my email is ana.silva@example.com"
@@ -20,7 +19,7 @@ CODE_OFFER = "shall I email a 6-digit code"
 def test_rest_learner_gets_an_apology_while_the_action_server_is_down(
     faults: FaultStack,
 ) -> None:
-    chat = RestChat(faults.stack)
+    chat = RestLearner(faults.config)
     assert "What's going on?" in chat.text("hello")
     faults.stack.stop_process("action-server")
 
@@ -33,7 +32,7 @@ def test_rest_learner_gets_an_apology_while_the_action_server_is_down(
 
 
 def test_action_server_crash_mid_conversation_is_survived(faults: FaultStack) -> None:
-    chat = RestChat(faults.stack)
+    chat = RestLearner(faults.config)
     assert FIRST_LOGIN_STEP in chat.text("I can't log in")
     process = faults.stack.processes["action-server"]
     os.killpg(process.pid, signal.SIGKILL)
@@ -45,22 +44,18 @@ def test_action_server_crash_mid_conversation_is_survived(faults: FaultStack) ->
     faults.ensure_running()
     # The failed turns left the conversation where it was: the address is checked now.
     assert CODE_OFFER in chat.text(ADDRESS)
-    kinds = [kind for kind, _ in tracker_events(faults.config.tracker_db, chat.sender)]
+    kinds = [kind for kind, _ in chat.events()]
     assert kinds.count("user") == 4
 
 
-async def test_socketio_learner_gets_an_apology_while_the_action_server_is_down(
+def test_socketio_learner_gets_an_apology_while_the_action_server_is_down(
     faults: FaultStack,
 ) -> None:
-    chat = SocketChat(faults.config.rasa_url)
-    await chat.connect()
-    try:
-        assert any("What's going on?" in text for text in await chat.say("hi"))
+    with SocketLearner(faults.config) as chat:
+        assert any("What's going on?" in text for text in chat.say("hi"))
         faults.stack.stop_process("action-server")
-        assert await chat.say(ADDRESS) == [TROUBLE_REPLY]
+        assert chat.say(ADDRESS) == [TROUBLE_REPLY]
         faults.stack.start_action_server()
-        replies = await chat.say(ADDRESS)
+        replies = chat.say(ADDRESS)
         assert any(CODE_OFFER in text for text in replies)
         assert TROUBLE_REPLY not in replies
-    finally:
-        await chat.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 
 import pytest
 
@@ -14,9 +13,9 @@ from channels.guard import (
     TOO_LONG_REPLY,
     TROUBLE_REPLY,
 )
+from stack.learner import RestLearner, http_json, webhook_url
 from stack.processes import Stack
-from tests.faults.fault_support import unique_address
-from tests.stack_fixtures import RestChat, tracker_events
+from tests.support.addresses import unique_address
 
 # Replies that would tell something about an account (only allowed after a correct code).
 ACCOUNT_FACTS = (
@@ -33,7 +32,7 @@ ACCOUNT_FACTS = (
 
 
 def assert_still_running(stack: Stack) -> None:
-    assert "What's going on?" in RestChat(stack).text("hi")
+    assert "What's going on?" in RestLearner(stack.config).text("hi")
 
 
 def assert_no_account_facts(text: str) -> None:
@@ -56,20 +55,16 @@ def assert_no_account_facts(text: str) -> None:
     ],
 )
 def test_messages_answered_by_the_channel(stack: Stack, message: str, expected: str) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     assert chat.say(message) == [expected]
     # Never handed to NLU, so nothing is stored for it.
-    assert tracker_events(stack.config.tracker_db, chat.sender) == []
+    assert chat.events() == []
 
 
 def test_missing_or_non_text_message_fields(stack: Stack) -> None:
-    url = f"{stack.config.rasa_url}/webhooks/rest/webhook"
+    url = webhook_url(stack.config.rasa_url)
     for body in ({"sender": "odd-1"}, {"sender": "odd-2", "message": None}):
-        request = urllib.request.Request(
-            url, json.dumps(body).encode(), {"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert [item["text"] for item in json.loads(response.read())] == [EMPTY_REPLY]
+        assert [item["text"] for item in http_json(url, body)] == [EMPTY_REPLY]
     assert_still_running(stack)
 
 
@@ -89,7 +84,7 @@ def test_missing_or_non_text_message_fields(stack: Stack) -> None:
     ],
 )
 def test_odd_messages_get_a_real_answer(stack: Stack, message: str) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     replies = chat.say(message)
     assert replies and all(reply.strip() for reply in replies)
     assert TROUBLE_REPLY not in replies
@@ -108,7 +103,7 @@ def test_odd_messages_get_a_real_answer(stack: Stack, message: str) -> None:
     ],
 )
 def test_sql_injection_as_an_address(stack: Stack, address: str) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     chat.say("I can't log in")
     reply = chat.text(f"my email is {address}")
     # Some of these are read as "my email changed" and hit the ticket bug below; the
@@ -122,7 +117,7 @@ def test_sql_injection_as_an_address(stack: Stack, address: str) -> None:
     "address", ["ana.silva@", "@example.com", "ana silva@example", "ana@@example.com", "a@b"]
 )
 def test_malformed_addresses(stack: Stack, address: str) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     chat.say("I can't log in")
     reply = chat.text(f"my email is {address}")
     assert reply.strip()
@@ -131,7 +126,7 @@ def test_malformed_addresses(stack: Stack, address: str) -> None:
 
 
 def test_ticket_after_a_malformed_address(stack: Stack) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     chat.say("hi")
     chat.say("a@b")
     reply = chat.text("/request_human")
@@ -139,7 +134,7 @@ def test_ticket_after_a_malformed_address(stack: Stack) -> None:
 
 
 def test_typed_slash_commands_keep_only_the_intent(stack: Stack) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     chat.say("I can't log in")
     assert "shall I email a 6-digit code" in chat.text("my email is ana.silva@example.com")
     assert "is on its way" in chat.text("/affirm")  # what the button sends still works
@@ -154,7 +149,7 @@ def test_typed_slash_commands_keep_only_the_intent(stack: Stack) -> None:
         reply = chat.text(attempt)
         assert reply.strip() and TROUBLE_REPLY not in reply
         assert_no_account_facts(reply)
-    events = tracker_events(stack.config.tracker_db, chat.sender)
+    events = chat.events()
     stored = "\n".join(data for _, data in events)
     assert "forged" not in stored
     assert "ben.okafor" not in stored
@@ -165,7 +160,7 @@ def test_typed_slash_commands_keep_only_the_intent(stack: Stack) -> None:
 
 
 def test_repeated_wrong_codes_lock_the_code(stack: Stack) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     address = unique_address("wrong-codes")
     chat.say("I can't log in")
     chat.say(f"my email is {address}")
@@ -182,7 +177,7 @@ def test_repeated_wrong_codes_lock_the_code(stack: Stack) -> None:
 
 
 def test_code_requests_beyond_the_limit(stack: Stack) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     address = unique_address("many-codes")
     chat.say("I can't log in")
     chat.say(f"my email is {address}")
@@ -196,7 +191,7 @@ def test_code_requests_beyond_the_limit(stack: Stack) -> None:
 
 
 def test_dozens_of_addresses_in_one_conversation(stack: Stack) -> None:
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     chat.say("I can't log in")
     seeded = ["ana.silva@example.com", "ben.okafor@gmail.com", "chloe.martin@outlook.com"]
     addresses = seeded + [unique_address(f"many{number}") for number in range(27)]

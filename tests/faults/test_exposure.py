@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import urllib.error
 import urllib.request
@@ -11,10 +10,10 @@ from pathlib import Path
 import pytest
 import socketio
 
+from stack.learner import RestLearner, SocketLearner
 from stack.processes import Stack
-from tests.faults.conftest import API_TOKEN, FaultStack
-from tests.faults.fault_support import SocketChat, unique_address
-from tests.stack_fixtures import RestChat
+from tests.support.addresses import unique_address
+from tests.support.faults import API_TOKEN, FaultStack
 
 WIDGET_ORIGIN = "http://localhost:8080"
 EVIL_ORIGIN = "http://evil.example"
@@ -48,7 +47,7 @@ def test_http_api_is_off_by_default(stack: Stack) -> None:
 
 def test_http_api_when_enabled_needs_the_token(fault_stack: FaultStack) -> None:
     base = fault_stack.config.rasa_url
-    chat = RestChat(fault_stack.stack)
+    chat = RestLearner(fault_stack.config)
     chat.say("hi")
     tracker = f"{base}/conversations/{chat.sender}/tracker"
     assert status_of(tracker) == 401
@@ -75,19 +74,14 @@ def test_only_the_widget_origin_gets_cors_headers(
     assert widget.get("access-control-allow-origin") == WIDGET_ORIGIN
 
 
-async def test_socket_from_another_origin_is_refused(stack: Stack) -> None:
-    chat = SocketChat(stack.config.rasa_url, origin=EVIL_ORIGIN)
+def test_socket_from_another_origin_is_refused(stack: Stack) -> None:
+    refused = SocketLearner(stack.config, origin=EVIL_ORIGIN)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await chat.connect()
-    await chat.close()
-    widget = SocketChat(stack.config.rasa_url, origin="http://127.0.0.1:8080")
-    await widget.connect()
-    try:
-        replies = await widget.say("hi")
+        refused.connect()
+    refused.close()
+    with SocketLearner(stack.config, origin="http://127.0.0.1:8080") as widget:
+        replies = widget.say("hi")
         assert any("What's going on?" in reply for reply in replies)
-    finally:
-        await widget.close()
-    await asyncio.sleep(0)
 
 
 def test_account_service_needs_its_api_key(stack: Stack) -> None:
@@ -124,7 +118,7 @@ def test_every_process_listens_on_localhost_only(stack: Stack) -> None:
 def test_logs_carry_no_codes_and_no_other_addresses(stack: Stack) -> None:
     """A full conversation, including a failing action, leaves no secrets in the logs."""
     own = "emma.jones@yahoo.com"
-    chat = RestChat(stack)
+    chat = RestLearner(stack.config)
     chat.say("I can't log in")
     chat.say(f"my email is {own}")
     chat.say("yes, send the code")
@@ -132,7 +126,7 @@ def test_logs_carry_no_codes_and_no_other_addresses(stack: Stack) -> None:
     assert "e***@gmail.com" in chat.text(code)  # the duplicate is named masked only
     # A typed (wrong) code and a failing action: the action error must not dump the chat.
     other = unique_address("log-check")
-    second = RestChat(stack)
+    second = RestLearner(stack.config)
     second.say("I can't log in")
     second.say(f"my email is {other}")
     assert "is on its way" in second.text("yes, send the code")
@@ -141,7 +135,7 @@ def test_logs_carry_no_codes_and_no_other_addresses(stack: Stack) -> None:
     assert "doesn't match" in second.text(wrong)
     second.say("a@b")
     second.say("/request_human")
-    grace = RestChat(stack)
+    grace = RestLearner(stack.config)
     grace.say("my email changed and I didn't do it")
     grace.say("grace.lee@example.com")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 
+from stack.learner import RestLearner
 from stack.processes import ROOT, Stack, free_port
-from tests.faults.fault_support import unique_address
-from tests.stack_fixtures import RestChat, tracker_events
+from tests.support.addresses import unique_address
 
 
-def chat_with_code_and_ticket(stack: Stack, address: str) -> RestChat:
-    chat = RestChat(stack)
+def chat_with_code_and_ticket(stack: Stack, address: str) -> RestLearner:
+    chat = RestLearner(stack.config)
     chat.say("I can't log in")
     chat.say(f"my email is {address}")
     assert "is on its way" in chat.text("yes, send the code")
@@ -49,15 +49,14 @@ def test_forget_one_conversation(stack: Stack) -> None:
     gone_address, kept_address = unique_address("forget"), unique_address("keep")
     gone = chat_with_code_and_ticket(stack, gone_address)
     kept = chat_with_code_and_ticket(stack, kept_address)
-    db = stack.config.tracker_db
-    kept_events = tracker_events(db, kept.sender)
-    assert tracker_events(db, gone.sender) and kept_events
+    kept_events = kept.events()
+    assert gone.events() and kept_events
 
     result = forget(stack, gone.sender)
     assert result.returncode == 0, result.stderr
     assert "1 tickets" in result.stdout and "1 outbox" in result.stdout
 
-    assert tracker_events(db, gone.sender) == []
+    assert gone.events() == []
     assert gone.outbox(gone_address) == []
     # A second run finds nothing left anywhere.
     again = forget(stack, gone.sender)
@@ -66,7 +65,7 @@ def test_forget_one_conversation(stack: Stack) -> None:
     assert "0 outbox, 0 codes, 0 tokens, 0 tickets" in again.stdout
 
     # The other conversation is untouched.
-    assert tracker_events(db, kept.sender) == kept_events
+    assert kept.events() == kept_events
     assert len(kept.outbox(kept_address)) == 1
     # The forgotten learner can start again from scratch.
     assert "What's going on?" in gone.text("hi")
@@ -75,11 +74,11 @@ def test_forget_one_conversation(stack: Stack) -> None:
 def test_forget_deletes_nothing_when_the_account_service_is_away(stack: Stack) -> None:
     address = unique_address("forget-later")
     chat = chat_with_code_and_ticket(stack, address)
-    events = tracker_events(stack.config.tracker_db, chat.sender)
+    events = chat.events()
     result = forget(stack, chat.sender, account_url=f"http://127.0.0.1:{free_port()}")
     assert result.returncode != 0
     assert "nothing was deleted" in result.stderr
-    assert tracker_events(stack.config.tracker_db, chat.sender) == events
+    assert chat.events() == events
     assert len(chat.outbox(address)) == 1
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
 
 import aiohttp
 
 from channels.guard import TROUBLE_REPLY
+from stack.learner import AsyncRestLearner, Reply, reply_texts, tracker_events
 from stack.processes import Stack
-from tests.stack_fixtures import tracker_events
 
 CONVERSATIONS = 50
 
@@ -35,26 +34,18 @@ def count_events(stack: Stack) -> int:
         return int(connection.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
 
-async def converse(
-    session: aiohttp.ClientSession, url: str, sender: str, turns: list[str]
-) -> list[list[dict[str, Any]]]:
-    answers = []
-    for text in turns:
-        async with session.post(url, json={"sender": sender, "message": text}) as response:
-            assert response.status == 200, (sender, text, response.status)
-            answers.append(await response.json())
-    return answers
+async def converse(learner: AsyncRestLearner, turns: list[str]) -> list[list[Reply]]:
+    return [await learner.replies_to(text) for text in turns]
 
 
 async def test_fifty_concurrent_conversations(stack: Stack) -> None:
-    url = f"{stack.config.rasa_url}/webhooks/rest/webhook"
     senders = [f"load-{number}-{id(stack)}" for number in range(CONVERSATIONS)]
     before = count_events(stack)
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         results = await asyncio.gather(
             *(
-                converse(session, url, sender, script(number))
+                converse(AsyncRestLearner(session, stack.config, sender), script(number))
                 for number, sender in enumerate(senders)
             )
         )
@@ -64,7 +55,7 @@ async def test_fifty_concurrent_conversations(stack: Stack) -> None:
     for sender, answers in zip(senders, results, strict=True):
         assert len(answers) == 10
         for answer in answers:
-            texts = [message.get("text") or "" for message in answer]
+            texts = reply_texts(answer)
             assert texts and all(text.strip() for text in texts), (sender, answer)
             assert TROUBLE_REPLY not in texts, sender
         events = tracker_events(stack.config.tracker_db, sender)

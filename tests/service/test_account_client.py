@@ -17,12 +17,8 @@ from actions.account_client import (
     InvalidEmail,
     get_client,
 )
-from tests.service_fixtures import (
-    FAULT_CLIENT_TIMEOUT,
-    FAULT_MODES,
-    FaultServerFactory,
-    RunningService,
-)
+from tests.support.faults import FAULT_CLIENT_TIMEOUT, FAULT_MODES
+from tests.support.service_fixtures import FaultServerFactory, RunningService
 
 CONV = "conv-client"
 
@@ -230,7 +226,7 @@ FAULT_CALLS = {
 async def test_faults_raise_unavailable(
     fault_server: FaultServerFactory, mode: str, call: str
 ) -> None:
-    url = await fault_server(mode)
+    url = fault_server(mode)
     client = AccountClient(url, "test-key", timeout=FAULT_CLIENT_TIMEOUT)
     started = time.monotonic()
     try:

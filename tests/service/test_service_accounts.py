@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.service_fixtures import RunningService
+from tests.support.service_fixtures import RunningService
 
 
 def _state(email: str, **facts: Any) -> dict[str, Any]:

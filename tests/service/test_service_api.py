@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from account_service.storage import TABLES
-from tests.service_fixtures import FakeClock, RunningService, run_service
+from tests.support.service_fixtures import FakeClock, RunningService, run_service
 
 REGISTERED = "ana.silva@example.com"
 UNREGISTERED = "not.a.learner@example.com"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.service_fixtures import RunningService
+from tests.support.service_fixtures import RunningService
 
 ANA = "ana.silva@example.com"
 CONV = "conv-codes"

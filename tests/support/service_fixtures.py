@@ -6,11 +6,9 @@ together; only the clock is fake, to test expiry without waiting.
 
 from __future__ import annotations
 
-import asyncio
-import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from json import loads
 from pathlib import Path
@@ -22,14 +20,11 @@ from aiohttp import web
 
 from account_service.app import SafeAccessLogger, create_app
 from actions.account_client import AccountClient
-from stack.processes import free_port
+from stack.learner import newest_code
+from tests.support.faults import faulty_account_service
 
-SEED_PATH = Path(__file__).resolve().parent.parent / "account_service" / "seed.json"
+SEED_PATH = Path(__file__).resolve().parents[2] / "account_service" / "seed.json"
 TEST_API_KEY = "test-key"
-# Short enough that the "slow" fault server trips it quickly.
-FAULT_CLIENT_TIMEOUT = 0.5
-FAULT_MODES = ("down", "slow", "http500", "malformed_json", "unexpected_json")
-_CODE_RE = re.compile(r"\b(\d{6})\b")
 
 
 class FakeClock:
@@ -83,11 +78,9 @@ class RunningService:
 
     async def latest_code(self, address: str) -> str:
         """The newest one-time code mailed to ``address``, read the way a tester would."""
-        mails = [m for m in await self.outbox(address) if m["subject"] == "Your one-time code"]
-        assert mails, f"no code mail for {address}"
-        match = _CODE_RE.search(mails[-1]["body"])
-        assert match, "code mail has no 6-digit code"
-        return match.group(1)
+        code = newest_code(await self.outbox(address))
+        assert code, f"no code mail for {address}"
+        return code
 
     async def verified_token(self, address: str, conversation_id: str = "conv-test") -> str:
         """Run the whole code flow for ``address`` and return the verification token."""
@@ -152,54 +145,21 @@ async def account_client(account_service: RunningService) -> AsyncIterator[Accou
         await client.close()
 
 
-def _fault_app(mode: str, release: asyncio.Event) -> web.Application:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        if mode == "slow":
-            try:
-                await asyncio.wait_for(release.wait(), timeout=10)
-            except asyncio.TimeoutError:
-                pass
-            return web.json_response({"status": "ok"})
-        if mode == "http500":
-            return web.json_response({"error": "internal_error"}, status=500)
-        if mode == "malformed_json":
-            return web.Response(
-                text='{"status": "sent", "token": ', content_type="application/json"
-            )
-        if mode == "unexpected_json":
-            return web.json_response(["not", "what", "the", "client", "expects"])
-        raise AssertionError(f"unknown fault mode {mode}")
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    return app
-
-
-FaultServerFactory = Callable[[str], Awaitable[str]]
+FaultServerFactory = Callable[[str], str]
 
 
 @pytest.fixture
-async def fault_server() -> AsyncIterator[FaultServerFactory]:
-    """Factory: ``await fault_server(mode)`` returns a base URL that misbehaves as asked.
+def fault_server() -> Iterator[FaultServerFactory]:
+    """Factory: ``fault_server(mode)`` returns a base URL that misbehaves as asked.
 
-    Modes: "down" (nothing listens), "slow" (answers after the client gave up),
-    "http500", "malformed_json" (cut-off JSON), "unexpected_json" (valid JSON, wrong shape).
+    Modes (`FAULT_MODES`): "down" (nothing listens), "slow" (answers after the client gave
+    up), "http500", "malformed_json" (cut-off JSON), "unexpected_json" (valid JSON, wrong shape).
     """
-    runners: list[web.AppRunner] = []
-    release = asyncio.Event()
+    with ExitStack() as servers:
 
-    async def start(mode: str) -> str:
-        if mode not in FAULT_MODES:
-            raise ValueError(f"unknown fault mode {mode}")
-        if mode == "down":
-            return f"http://127.0.0.1:{free_port()}"
-        runner, url = await _start(_fault_app(mode, release))
-        runners.append(runner)
-        return url
+        def start(mode: str) -> str:
+            server = servers.enter_context(faulty_account_service())
+            server.set_mode(mode)
+            return server.url
 
-    try:
         yield start
-    finally:
-        release.set()
-        for runner in runners:
-            await runner.cleanup()

@@ -1,35 +1,40 @@
-"""Shared pieces of the fault tests: a switchable stand-in for the account service,
-a socket.io learner, and reading the SQLite tracker store."""
+"""Breaking things on purpose: an account service that misbehaves on demand, alone or in
+front of the real one, and a private stack whose processes the tests stop and start."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import socketio
 from aiohttp import web
 
-from stack.processes import free_port
+from stack.processes import Stack, StackConfig, free_port
 
-# Modes of the stand-in: "pass" forwards to the real service; the others misbehave.
+# How a broken account service can fail; "pass" (forward to the real one) is the healthy mode.
 FAULT_MODES = ("down", "slow", "http500", "malformed_json", "unexpected_json")
+# Longer than every client timeout below, so that "slow" always means too slow.
 SLOW_SECONDS = 4.0
+# Short, so that the "slow" mode trips a client quickly.
+FAULT_CLIENT_TIMEOUT = 0.5
+# The action server's timeout towards the account service in the private stack.
+ACCOUNT_TIMEOUT = 1.0
+API_TOKEN = "fault-test-token"
 
 
-class SwitchableAccountService:
-    """An HTTP server in a thread, in front of the real account service.
+class FaultyAccountService:
+    """An HTTP server in a thread that answers the way a broken account service would.
 
-    In mode "pass" it forwards every request; in a fault mode it misbehaves the way a
-    broken service would; "down" closes its port so connections are refused.
+    In mode "pass" it forwards every request to `upstream` (the real service); "down"
+    closes its port so connections are refused.
     """
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream.rstrip("/")
+    def __init__(self, upstream: str | None = None) -> None:
+        self.upstream = upstream.rstrip("/") if upstream else None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.mode = "pass"
@@ -42,7 +47,7 @@ class SwitchableAccountService:
     def _run(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
 
-    def start(self) -> SwitchableAccountService:
+    def start(self) -> FaultyAccountService:
         self._thread.start()
         self._run(self._start())
         return self
@@ -53,7 +58,7 @@ class SwitchableAccountService:
         self._thread.join(timeout=10)
 
     def set_mode(self, mode: str) -> None:
-        assert mode == "pass" or mode in FAULT_MODES, mode
+        assert mode in FAULT_MODES or (mode == "pass" and self.upstream), mode
         self.mode = mode
         self._run(self._close_site() if mode == "down" else self._open_site())
 
@@ -107,7 +112,10 @@ class SwitchableAccountService:
             )
         if mode == "unexpected_json":
             return web.json_response(["not", "what", "the", "client", "expects"])
-        assert self._session is not None
+        return await self._forward(request)
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        assert self._session is not None and self.upstream is not None
         headers = {
             key: value
             for key, value in request.headers.items()
@@ -127,61 +135,32 @@ class SwitchableAccountService:
 
 
 @contextmanager
-def switchable_account_service(upstream: str) -> Iterator[SwitchableAccountService]:
-    service = SwitchableAccountService(upstream).start()
+def faulty_account_service(upstream: str | None = None) -> Iterator[FaultyAccountService]:
+    service = FaultyAccountService(upstream).start()
     try:
         yield service
     finally:
         service.stop()
 
 
-class SocketChat:
-    """A learner using the website widget's protocol (socket.io, session persistence)."""
+@dataclass
+class FaultStack:
+    """A private stack whose action server reaches the account service through `account`."""
 
-    def __init__(self, rasa_url: str, origin: str | None = "http://localhost:8080") -> None:
-        self.rasa_url = rasa_url
-        self.headers = {"Origin": origin} if origin else {}
-        self.session_id = f"widget-{uuid.uuid4().hex[:10]}"
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.confirmed = asyncio.Event()
+    stack: Stack
+    account: FaultyAccountService
 
-        @self.client.on("bot_uttered")
-        async def bot_uttered(data: dict[str, Any]) -> None:
-            await self.received.put(data)
+    @property
+    def config(self) -> StackConfig:
+        return self.stack.config
 
-        @self.client.on("session_confirm")
-        async def session_confirm(_data: Any) -> None:
-            self.confirmed.set()
-
-    async def connect(self, transports: list[str] | None = None) -> None:
-        await self.client.connect(
-            self.rasa_url,
-            headers=self.headers,
-            socketio_path="/socket.io",
-            # Long-polling: this client's websocket transport needs a newer aiohttp than
-            # the one Rasa pins (the server side and browsers are not affected).
-            transports=transports or ["polling"],
-            wait_timeout=10,
-        )
-        await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(self.confirmed.wait(), timeout=30)
-
-    async def say(self, text: str, first_wait: float = 60, quiet: float = 2.0) -> list[str]:
-        """Sends a message; collects bot messages until none arrive for `quiet` seconds."""
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        replies = [await asyncio.wait_for(self.received.get(), timeout=first_wait)]
-        while True:
-            try:
-                replies.append(await asyncio.wait_for(self.received.get(), timeout=quiet))
-            except asyncio.TimeoutError:
-                break
-        return [str(reply.get("text") or "") for reply in replies]
-
-    async def close(self) -> None:
-        await self.client.disconnect()
-
-
-def unique_address(label: str) -> str:
-    """An address no seeded account uses, so rate limits of other tests don't interfere."""
-    return f"{label}.{uuid.uuid4().hex[:8]}@example.org"
+    def ensure_running(self) -> None:
+        """Brings back any process a test stopped and the account service's normal mode."""
+        self.account.set_mode("pass")
+        running = {name for name, process in self.stack.processes.items() if process.poll() is None}
+        if "action-server" not in running:
+            self.stack.stop_process("action-server")
+            self.stack.start_action_server()
+        if "rasa" not in running:
+            self.stack.stop_process("rasa")
+            self.stack.start_rasa()

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from stack.chat import RestChat, http_json, tracker_events
+from stack.learner import RestLearner
 from stack.processes import ROOT, Stack, StackConfig, free_port, running
-
-__all__ = ["RestChat", "http_json", "rest_chat", "stack", "tracker_events"]
 
 
 @pytest.fixture(scope="session")
@@ -33,5 +31,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def rest_chat(stack: Stack) -> RestChat:
-    return RestChat(stack)
+def rest_learner(stack: Stack) -> RestLearner:
+    return RestLearner(stack.config)

@@ -1,0 +1,282 @@
+"""Simulated learners: they chat with a running assistant, read the mail it had sent them
+and look up what Rasa stored of their conversation.
+
+One interface over two channels (the REST webhook and the widget's socket.io) for tests and
+scripts, and an async REST learner for load generation; the request, the replies and the
+outbox are read the same way by all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import urllib.parse
+import urllib.request
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import aiohttp
+import socketio
+
+from common.codes import find_code
+
+# Turns can be slow while a replica or the action server starts up.
+TURN_TIMEOUT = 120.0
+HTTP_TIMEOUT = 60.0
+# socket.io sends each bot message on its own: a turn is over once none came for a while.
+QUIET_SECONDS = 2.0
+Reply = dict[str, Any]
+
+
+class Assistant(Protocol):
+    """Where a learner finds the assistant; a `StackConfig` is one."""
+
+    @property
+    def rasa_url(self) -> str: ...
+
+    @property
+    def account_url(self) -> str | None: ...
+
+    @property
+    def api_key(self) -> str | None: ...
+
+    @property
+    def tracker_db(self) -> Path | None: ...
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """An assistant given by its addresses (a cluster replica, a benchmark target)."""
+
+    rasa_url: str
+    account_url: str | None = None
+    api_key: str | None = None
+    tracker_db: Path | None = None
+
+
+class Refused(RuntimeError):
+    """The chat server answered a turn with an error status instead of replies."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status}: {body[:120].decode(errors='replace')}")
+        self.status = status
+
+
+def new_sender(prefix: str = "learner") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def http_json(
+    url: str,
+    payload: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = HTTP_TIMEOUT,
+) -> Any:
+    """GET (or POST `payload` as JSON) and parse the answer; an empty body is None."""
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def webhook_url(rasa_url: str) -> str:
+    return f"{rasa_url}/webhooks/rest/webhook"
+
+
+def message(sender: str, text: str) -> dict[str, str]:
+    """The body of one learner message to the REST webhook."""
+    return {"sender": sender, "message": text}
+
+
+def replies_from(answer: Any) -> list[Reply]:
+    """The bot messages in a webhook answer; an empty body means none."""
+    return list(answer or [])
+
+
+def reply_texts(replies: Iterable[Mapping[str, Any]]) -> list[str]:
+    return [str(reply.get("text") or "") for reply in replies]
+
+
+def outbox_request(assistant: Assistant, address: str) -> tuple[str, dict[str, str]]:
+    """URL and headers that list the mails the account service sent to `address`."""
+    if assistant.account_url is None or assistant.api_key is None:
+        raise ValueError("this assistant was given without its account service")
+    url = f"{assistant.account_url}/outbox?to={urllib.parse.quote(address)}"
+    return url, {"X-API-Key": assistant.api_key}
+
+
+def newest_code(mails: Iterable[Mapping[str, Any]]) -> str | None:
+    """The one-time code of the newest mail that has one (an outbox lists oldest first)."""
+    codes = [code for mail in mails if (code := find_code(str(mail.get("body") or "")))]
+    return codes[-1] if codes else None
+
+
+def tracker_events(db: Path, sender_id: str) -> list[tuple[str, str]]:
+    """(type_name, data) of one conversation's events in the SQLite tracker store, oldest
+    first; none before Rasa created the store."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender_id,)
+        )
+        return [(str(kind), str(data)) for kind, data in rows]
+
+
+class Learner(ABC):
+    """One learner's conversation with the assistant, whatever the channel."""
+
+    # Where a reply of this channel carries its buttons.
+    buttons_key = "buttons"
+
+    def __init__(self, assistant: Assistant, sender: str | None = None) -> None:
+        self.assistant = assistant
+        self.sender = sender or new_sender()
+        self.replies: list[Reply] = []
+
+    @abstractmethod
+    def replies_to(self, text: str) -> list[Reply]:
+        """Sends one message; returns the bot's replies as the channel gave them."""
+
+    def say(self, text: str) -> list[str]:
+        return reply_texts(self.replies_to(text))
+
+    def text(self, message: str) -> str:
+        return "\n".join(self.say(message))
+
+    def buttons(self) -> list[dict[str, str]]:
+        """The buttons of the latest replies (title and payload)."""
+        return [button for reply in self.replies for button in reply.get(self.buttons_key) or []]
+
+    def outbox(self, address: str) -> list[dict[str, Any]]:
+        url, headers = outbox_request(self.assistant, address)
+        return list(http_json(url, headers=headers))
+
+    def latest_code(self, address: str) -> str:
+        code = newest_code(self.outbox(address))
+        assert code, f"no code in the outbox of {address}"
+        return code
+
+    def events(self) -> list[tuple[str, str]]:
+        """This conversation's events in the SQLite tracker store."""
+        assert self.assistant.tracker_db is not None, "this assistant has no SQLite tracker"
+        return tracker_events(self.assistant.tracker_db, self.sender)
+
+    def last_turn_responses(self) -> list[str]:
+        """The names of the domain responses the assistant sent for the latest message,
+        as Rasa stored them in the tracker store."""
+        events = [json.loads(data) for _, data in self.events()]
+        last_user = max(i for i, event in enumerate(events) if event["event"] == "user")
+        return [
+            str((event.get("metadata") or {}).get("utter_action"))
+            for event in events[last_user:]
+            if event["event"] == "bot"
+        ]
+
+
+class RestLearner(Learner):
+    """A learner on the REST channel: one request per message, the replies in the answer."""
+
+    def replies_to(self, text: str) -> list[Reply]:
+        answer = http_json(
+            webhook_url(self.assistant.rasa_url), message(self.sender, text), timeout=TURN_TIMEOUT
+        )
+        self.replies = replies_from(answer)
+        return self.replies
+
+
+class SocketLearner(Learner):
+    """A learner using the website widget's protocol (socket.io, session persistence)."""
+
+    buttons_key = "quick_replies"
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        sender: str | None = None,
+        origin: str | None = "http://localhost:8080",
+    ) -> None:
+        super().__init__(assistant, sender or new_sender("widget"))
+        self.headers = {"Origin": origin} if origin else {}
+        self.client = socketio.Client(reconnection=False, handle_sigint=False)
+        self.received: queue.Queue[Reply] = queue.Queue()
+        self.confirmed: queue.Queue[Any] = queue.Queue()
+        self.client.on("bot_uttered", self.received.put)
+        self.client.on("session_confirm", self.confirmed.put)
+
+    def connect(self) -> SocketLearner:
+        self.client.connect(
+            self.assistant.rasa_url,
+            headers=self.headers,
+            socketio_path="/socket.io",
+            # Long-polling: this client's websocket transport needs packages Rasa does not
+            # pin (the server side and browsers are not affected).
+            transports=["polling"],
+            wait_timeout=10,
+        )
+        # With session persistence the session id is the sender id in the tracker store.
+        self.client.emit("session_request", {"session_id": self.sender})
+        self.confirmed.get(timeout=30)
+        return self
+
+    def replies_to(self, text: str) -> list[Reply]:
+        """Sends a message; collects bot messages until none arrive for `QUIET_SECONDS`."""
+        self.client.emit("user_uttered", {"message": text, "session_id": self.sender})
+        replies = [self.received.get(timeout=TURN_TIMEOUT)]
+        while True:
+            try:
+                replies.append(self.received.get(timeout=QUIET_SECONDS))
+            except queue.Empty:
+                break
+        self.replies = replies
+        return replies
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+    def __enter__(self) -> SocketLearner:
+        return self.connect()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncRestLearner:
+    """The REST learner for load generation: many at once, sharing one aiohttp session."""
+
+    def __init__(self, session: aiohttp.ClientSession, assistant: Assistant, sender: str) -> None:
+        self.session = session
+        self.assistant = assistant
+        self.sender = sender
+
+    async def replies_to(self, text: str) -> list[Reply]:
+        """Sends one message; raises `Refused` on an error status."""
+        async with self.session.post(
+            webhook_url(self.assistant.rasa_url), json=message(self.sender, text)
+        ) as response:
+            body = await response.read()
+        if response.status != 200:
+            raise Refused(response.status, body)
+        return replies_from(json.loads(body or b"null"))
+
+    async def outbox(self, address: str) -> list[dict[str, Any]]:
+        url, headers = outbox_request(self.assistant, address)
+        async with self.session.get(url, headers=headers) as response:
+            response.raise_for_status()
+            return list(await response.json())
+
+    async def latest_code(self, address: str) -> str | None:
+        return newest_code(await self.outbox(address))

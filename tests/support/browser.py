@@ -1,0 +1,101 @@
+"""The chat widget on a page, seen the way a user sees it, and screenshots of it."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from stack.processes import ROOT
+
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+REPLY_TIMEOUT_MS = 30_000
+# Waiting for the assistant's replies: generous, since the machine may be busy.
+expect.set_options(timeout=REPLY_TIMEOUT_MS)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+class Widget:
+    """The chat widget on a page, seen the way a user sees it (roles and labels)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.host = page.locator("[data-account-help-widget]")
+        self.launcher = page.get_by_role("button", name="Chat: Account help")
+        self.panel = page.get_by_role("dialog", name="Account help")
+        self.log = page.get_by_role("log", name="Conversation")
+        self.input = page.get_by_role("textbox", name="Message")
+        self.quick_replies = page.get_by_role("group", name="Suggested replies").get_by_role(
+            "button"
+        )
+        self.status = self.panel.locator(".status-text")
+
+    def open(self) -> Widget:
+        self.launcher.click()
+        expect(self.panel).to_be_visible()
+        return self
+
+    def bot_messages(self) -> Locator:
+        return self.log.locator(".message.bot .bubble-body")
+
+    def user_messages(self) -> Locator:
+        return self.log.locator(".message.user .bubble-body")
+
+    def wait_online(self) -> None:
+        expect(self.status).to_have_text("Online")
+
+    def wait_for_bot(self, pattern: str | re.Pattern[str]) -> Locator:
+        """Waits for the last bot bubble matching `pattern`; returns it."""
+        wanted = re.compile(pattern, re.I) if isinstance(pattern, str) else pattern
+        bubble = self.bot_messages().filter(has_text=wanted).last
+        expect(bubble).to_be_visible()
+        return bubble
+
+    def send(self, text: str) -> None:
+        count = self.bot_messages().count()
+        self.input.fill(text)
+        self.input.press("Enter")
+        expect(self.user_messages().last).to_have_text(text)
+        self.wait_for_replies_after(count)
+
+    def click_reply(self, title: str) -> None:
+        count = self.bot_messages().count()
+        self.quick_replies.filter(has_text=title).first.click()
+        expect(self.user_messages().last).to_have_text(title)
+        self.wait_for_replies_after(count)
+
+    def wait_for_replies_after(self, count: int) -> None:
+        expect(self.bot_messages()).not_to_have_count(count)
+        expect(self.panel.locator(".typing")).to_be_hidden()
+
+    def focused(self) -> str:
+        """A description of the focused element inside the widget ('' when outside it)."""
+        return str(
+            self.host.evaluate(
+                """host => {
+                    const el = host.shadowRoot.activeElement;
+                    return el ? (el.getAttribute('aria-label') || el.id || el.className) : '';
+                }"""
+            )
+        )
+
+    def session_id(self) -> str | None:
+        return (  # type: ignore[no-any-return]
+            self.page.evaluate(
+                """() => {
+                    for (let i = 0; i < localStorage.length; i++) {
+                        const key = localStorage.key(i);
+                        if (key.startsWith('account-help-widget')) {
+                            return JSON.parse(localStorage.getItem(key)).sessionId;
+                        }
+                    }
+                    return null;
+                }"""
+            )
+        )
