@@ -1,61 +1,94 @@
-"""A support engineer's `rasa shell` session, driven key by key against the running services."""
+"""A learner's `make shell`, typed key by key: the launcher starts the services quietly and
+the terminal client answers buttons by number or by words typed while they are shown."""
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
 
 from stack.learner import RestLearner
-from stack.processes import BIN, ROOT, Stack, free_port
+from stack.processes import ROOT, StackConfig
+from stack.shell import BUTTON_HINT, PROMPT
 
-UP, ENTER = "\x1b[A", "\r"
-OWN_MESSAGE = "Type out your own message"
-PROMPT = "Your input ->"
+START_TIMEOUT = 300
+ADDRESS = "frank.muller@gmial.com"
+# A line of an HTTP access log: aiohttp's ("GET /health 200"), Sanic's or the common format.
+ACCESS_LOG = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD) (?:/|https?://)")
 
 
-def test_shell_conversation_with_buttons_free_text_and_a_code(stack: Stack, tmp_path: Path) -> None:
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: {stack.config.action_url}\n")
+def walk_the_login_steps(shell: pexpect.spawn, code_sent_to: Callable[[str], str]) -> None:
+    """hi -> "I can't log in" -> an address -> a code -> the reset mail -> "Yes, it worked"."""
+    shell.sendline("hi")
+    shell.expect_exact("What's going on?")
+    shell.expect_exact("  1) I can't log in")
+    shell.expect_exact(BUTTON_HINT)
+    shell.expect_exact(PROMPT)
+    shell.sendline("1")
+    shell.expect_exact("  -> I can't log in")
+    shell.expect_exact("character for character")
+    shell.expect_exact("  2) No, still stuck")
+    shell.expect_exact(PROMPT)
+    shell.sendline(f"my email is {ADDRESS}")  # typed while "Did that work?" is on screen
+    shell.expect_exact("shall I email a 6-digit code")
+    shell.expect_exact("  1) Yes, send the code")
+    shell.expect_exact(PROMPT)
+    shell.sendline("yes please")
+    shell.expect_exact("Type it here when it arrives")  # the typed yes was understood
+    shell.expect_exact(PROMPT)
+    shell.sendline(code_sent_to(ADDRESS))
+    shell.expect_exact("signs in with its email address and password")
+    shell.expect_exact(f"Shall I send it to {ADDRESS}")
+    shell.expect_exact("  1) Yes, send it")
+    shell.expect_exact(PROMPT)
+    shell.sendline("1")
+    shell.expect_exact("  -> Yes, send it")
+    shell.expect_exact("the reset email is on its way")
+    shell.expect_exact("Did that work?")
+    shell.expect_exact("  1) Yes, it worked")
+    shell.expect_exact(PROMPT)
+    shell.sendline("1")
+    shell.expect_exact("  -> Yes, it worked")
+    shell.expect_exact("glad that sorted it")
+    shell.expect_exact(PROMPT)
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path: Path) -> None:
     shell = pexpect.spawn(
-        str(BIN / "rasa"),
-        ["shell", "--model", str(ROOT / "models"), "--endpoints", str(endpoints)]
-        + ["--port", str(free_port())],
+        str(ROOT / ".venv" / "bin" / "python"),
+        ["-m", "stack", "shell", "--beside", str(tmp_path)],
         cwd=str(ROOT),
-        env=stack.config.environment(),
         encoding="utf-8",
         timeout=120,
         dimensions=(60, 400),
     )
-    shell.logfile_read = sys.stdout
+    transcript = io.StringIO()
+    shell.logfile_read = transcript
     try:
-        shell.expect(PROMPT)
-        shell.sendline("hi")
-        shell.expect(OWN_MESSAGE)
-        shell.send(ENTER)  # first button: "I can't log in"
-        shell.expect("character for character")
-        shell.expect(OWN_MESSAGE)
-        shell.send(UP + ENTER)  # choose to type instead of pressing a button
-        shell.expect(PROMPT)
-        shell.sendline("my email is frank.muller@gmial.com")
-        shell.expect("shall I email a 6-digit code")
-        shell.expect(OWN_MESSAGE)
-        shell.send(ENTER)  # "Yes, send the code"
-        shell.expect("Type it here when it arrives")
-        shell.expect(PROMPT)
-        shell.sendline(RestLearner(stack.config).latest_code("frank.muller@gmial.com"))
-        shell.expect("signs in with its email address and password")
-        shell.expect("Shall I send it to frank.muller@gmial.com")
-        shell.expect(OWN_MESSAGE)
-        shell.send(ENTER)  # "Yes, send it"
-        shell.expect("the reset email is on its way")
-        shell.expect("Did that work")
-        shell.expect(OWN_MESSAGE)
-        shell.send(ENTER)  # "Yes, it worked"
-        shell.expect("glad that sorted it")
-        shell.expect(PROMPT)
+        shell.expect_exact(PROMPT, timeout=START_TIMEOUT)
+        ports = json.loads((tmp_path / "ports.json").read_text())
+        launched = StackConfig(rasa_port=ports["rasa"], account_port=ports["account"])
+        learner = RestLearner(launched)
+        walk_the_login_steps(shell, learner.latest_code)
         shell.sendline("/stop")
+        shell.expect_exact("Goodbye!")
         shell.expect(pexpect.EOF)
     finally:
         shell.close(force=True)
+        sys.stdout.write(transcript.getvalue())
+    assert shell.exitstatus == 0
+    lines = transcript.getvalue().splitlines()
+    assert [line for line in lines if "warning" in line.lower()] == []
+    assert [line for line in lines if ACCESS_LOG.search(line)] == []
+    assert [name for name in ("rasa", "account", "action") if listening(ports[name])] == []
