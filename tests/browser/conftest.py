@@ -6,7 +6,6 @@ page's origin in `rasa run --cors`, so the widget runs exactly as it does under 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from stack.processes import ROOT, Stack, free_port, wait_for_http
+from stack.processes import ROOT, Stack, free_port
+from stack.supervisor import Program, Supervisor, http_ready
 from tests.support.browser import DESKTOP, REPLY_TIMEOUT_MS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,27 +60,21 @@ def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture(scope="session")
-def foreign_page_url(stack: Stack) -> Iterator[str]:
+def foreign_page_url(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The same demo page served from an origin the Rasa server was not told to allow."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "web.server",
-            "--port",
-            str(port),
-            "--rasa-url",
-            stack.config.rasa_url,
-        ],
-        cwd=ROOT,
-        env=stack.config.environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    page = Program(
+        "foreign-page",
+        [sys.executable, "-m", "web.server", "--port", str(port)]
+        + ["--rasa-url", stack.config.rasa_url],
+        http_ready(f"http://127.0.0.1:{port}/health"),
+        port=port,
     )
+    supervisor = Supervisor(tmp_path_factory.mktemp("foreign-page"), cwd=ROOT)
+    supervisor.write_config([page])
+    supervisor.launch(stack.config.environment())
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/health", 30, process)
+        supervisor.start_in_order([[page.name]])
         yield f"http://localhost:{port}/"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        supervisor.shutdown()

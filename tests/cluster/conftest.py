@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cluster.processes import ROOT, Cluster, ClusterConfig, remove_files, running
+from cluster.config import ClusterConfig
+from cluster.processes import ROOT, Cluster, remove_files, running
 
 
 @pytest.fixture(scope="module")

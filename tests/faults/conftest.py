@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.processes import ROOT, Stack, StackConfig
+from stack.processes import ROOT, StackConfig, running
 from tests.support.faults import ACCOUNT_TIMEOUT, API_TOKEN, FaultStack, faulty_account_service
 
 
@@ -28,17 +28,11 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
         enable_api=True,
         api_token=API_TOKEN,
     )
-    stack = Stack(config)
-    try:
-        stack.start_account_service()
-        with faulty_account_service(config.account_url) as account:
-            # The action server reaches the account service only through the stand-in.
-            config.extra_env["ACCOUNT_SERVICE_URL"] = account.url
-            stack.start_action_server()
-            stack.start_rasa()
+    with faulty_account_service(config.account_url) as account:
+        # The action server reaches the account service only through the stand-in.
+        config.action_server_env["ACCOUNT_SERVICE_URL"] = account.url
+        with running(config) as stack:
             yield FaultStack(stack, account)
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

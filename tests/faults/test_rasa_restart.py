@@ -14,8 +14,8 @@ def test_conversation_resumes_after_a_rasa_restart(faults: FaultStack) -> None:
     before = chat.events()
     assert [kind for kind, _ in before].count("user") == 2
 
-    faults.stack.stop_process("rasa")
-    faults.stack.start_rasa()
+    faults.stack.supervisor.stop("rasa")
+    faults.stack.supervisor.start("rasa")
 
     assert chat.events() == before
     # The next answer continues the same topic: the third login step, not a fresh start.

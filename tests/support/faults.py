@@ -155,12 +155,7 @@ class FaultStack:
         return self.stack.config
 
     def ensure_running(self) -> None:
-        """Brings back any process a test stopped and the account service's normal mode."""
+        """Brings back any program a test stopped and the account service's normal mode."""
         self.account.set_mode("pass")
-        running = {name for name, process in self.stack.processes.items() if process.poll() is None}
-        if "action-server" not in running:
-            self.stack.stop_process("action-server")
-            self.stack.start_action_server()
-        if "rasa" not in running:
-            self.stack.stop_process("rasa")
-            self.stack.start_rasa()
+        for name in ("action-server", "rasa"):
+            self.stack.supervisor.start(name)
