@@ -36,8 +36,8 @@ install: $(INSTALLED)
 system-deps:
 	scripts/system-deps.sh
 
-$(SPACY_MODEL)/meta.json: $(INSTALLED) nlu_components/spacy_model.py
-	$(PY) -m nlu_components.spacy_model --output $(SPACY_MODEL)
+$(SPACY_MODEL)/meta.json: $(INSTALLED) rasa_addons/nlu/spacy_model.py
+	$(PY) -m rasa_addons.nlu.spacy_model --output $(SPACY_MODEL)
 
 spacy: $(SPACY_MODEL)/meta.json
 

@@ -53,7 +53,7 @@ def fingerprint(config_text: str, extra: list[Path] | None = None) -> str:
 
 def _spacy_files() -> list[Path]:
     spacy_dir = ROOT / "build" / "spacy-en-accounts"
-    custom = sorted((ROOT / "nlu_components").glob("*.py"))
+    custom = sorted((ROOT / "rasa_addons" / "nlu").glob("*.py"))
     return custom + sorted(p for p in spacy_dir.rglob("*") if p.is_file())
 
 

@@ -117,7 +117,7 @@ class Cluster:
         config = self.config
         # The same Rasa launcher as `make run`, with its speed-ups.
         return [
-            *(sys.executable, "-m", "stack.rasa_server", "run"),
+            *(sys.executable, "-m", "rasa_addons.server", "run"),
             *("--model", str(config.model)),
             *("--endpoints", str(config.var_dir / "endpoints.yml")),
             *("--credentials", str(ROOT / "credentials.yml")),

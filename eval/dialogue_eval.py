@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from eval.rasa_patches import timed_action_predictions
 from eval.seeded_training import train_core
 from eval.settings import SEED
+from rasa_addons.eval_patches import timed_action_predictions
 from training.stock import stock_config
 
 HELDOUT = "eval/dialogue/heldout.yml"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.rasa_patches import pinned_tf_model_clock
 from eval.settings import SEED
+from rasa_addons.eval_patches import pinned_tf_model_clock
 from training.run import run_training
 
 

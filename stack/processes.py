@@ -137,8 +137,8 @@ class StackConfig:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         path = self.endpoints_path
         # Tuned: the same table and rows, without replaying each conversation per message
-        # (stack/tracker_store.py).
-        store_type = "stack.tracker_store.CachedSQLTrackerStore" if self.tuned else "SQL"
+        # (rasa_addons/tracker_store.py).
+        store_type = "rasa_addons.tracker_store.CachedSQLTrackerStore" if self.tuned else "SQL"
         path.write_text(
             "action_endpoint:\n"
             f"  url: {self.action_url}\n"
@@ -206,10 +206,10 @@ class Stack:
 
     def rasa_command(self) -> list[str]:
         config = self.config
-        # The tuned stack runs Rasa through stack.rasa_server (action responses are
+        # The tuned stack runs Rasa through rasa_addons.server (action responses are
         # checked with a validator built once); the untuned one runs plain `rasa`.
         launcher = (
-            [sys.executable, "-m", "stack.rasa_server"] if config.tuned else [str(BIN / "rasa")]
+            [sys.executable, "-m", "rasa_addons.server"] if config.tuned else [str(BIN / "rasa")]
         )
         command = [
             *launcher,

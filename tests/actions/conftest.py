@@ -25,7 +25,7 @@ def domain() -> Domain:
 @pytest.fixture(scope="session")
 def spacy_nlp() -> Any:
     """The pipeline the NLU uses, built from code, for realistic entities in test messages."""
-    from nlu_components.spacy_model import build_pipeline
+    from rasa_addons.nlu.spacy_model import build_pipeline
 
     return build_pipeline()
 

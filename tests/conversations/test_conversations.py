@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from channels.guard import TROUBLE_REPLY
+from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import RestLearner
 from stack.processes import Stack
 

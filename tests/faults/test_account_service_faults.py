@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.guard import TROUBLE_REPLY
+from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import RestLearner
 from tests.support.addresses import unique_address
 from tests.support.faults import FAULT_MODES, FaultStack

@@ -4,7 +4,7 @@ conversation carries on once it is back (REST and socket.io)."""
 
 from __future__ import annotations
 
-from channels.guard import TROUBLE_REPLY
+from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import RestLearner, SocketLearner
 from tests.support.faults import FaultStack
 

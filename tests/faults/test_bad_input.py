@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from channels.guard import (
+from rasa_addons.channels.guard import (
     EMPTY_REPLY,
     MAX_MESSAGE_CHARS,
     NO_WORDS_REPLY,

@@ -7,7 +7,7 @@ import sqlite3
 
 import aiohttp
 
-from channels.guard import TROUBLE_REPLY
+from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import AsyncRestLearner, Reply, reply_texts, tracker_events
 from stack.processes import Stack
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlu_components.account_entities import find_entities, is_bare_answer
-from nlu_components.spacy_model import build_pipeline
+from rasa_addons.nlu.account_entities import find_entities, is_bare_answer
+from rasa_addons.nlu.spacy_model import build_pipeline
 
 NLP = build_pipeline()
 

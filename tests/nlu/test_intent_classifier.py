@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import random as sparse_random
 
-from nlu_components.intent_classifier import SentenceFeatureLogisticRegression
+from rasa_addons.nlu.intent_classifier import SentenceFeatureLogisticRegression
 
 RNG = np.random.default_rng(2024)
 

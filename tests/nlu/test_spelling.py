@@ -11,8 +11,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components.spacy_model import build_pipeline
-from nlu_components.spelling import TypoLemmaCorrector, Vocabulary, one_edit_apart
+from rasa_addons.nlu.spacy_model import build_pipeline
+from rasa_addons.nlu.spelling import TypoLemmaCorrector, Vocabulary, one_edit_apart
 
 ROOT = Path(__file__).resolve().parents[2]
 

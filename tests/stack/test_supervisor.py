@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from channels.guard import TROUBLE_REPLY
+from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import http_json
 from stack.processes import ROOT
 from stack.supervisor import Supervisor

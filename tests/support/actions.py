@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
-from nlu_components.account_entities import find_entities
+from rasa_addons.nlu.account_entities import find_entities
 from tests.support.service_fixtures import RunningService
 
 # Keys of a dispatcher message that are not values for the response's placeholders.

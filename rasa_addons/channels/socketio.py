@@ -20,7 +20,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from channels.guard import MessageGuard, intents_of
+from rasa_addons.channels.guard import MessageGuard, intents_of
 
 
 def allowed_origins(app: Any) -> list[str]:

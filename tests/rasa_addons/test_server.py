@@ -10,7 +10,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-from stack.rasa_server import kept_session, validate_action_result
+from rasa_addons.server import kept_session, validate_action_result
 
 
 @pytest.fixture

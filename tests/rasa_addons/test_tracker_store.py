@@ -24,7 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from privacy.forget import forget_tracker
-from stack.tracker_store import CachedSQLTrackerStore
+from rasa_addons.tracker_store import CachedSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,7 +215,7 @@ def test_rasa_builds_it_from_the_endpoints_file(domain: Domain, tmp_path: Path) 
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         "tracker_store:\n"
-        "  type: stack.tracker_store.CachedSQLTrackerStore\n"
+        "  type: rasa_addons.tracker_store.CachedSQLTrackerStore\n"
         "  dialect: sqlite\n"
         f"  db: {tmp_path / 'tracker.db'}\n"
         "  kept_conversations: 3\n"

@@ -20,6 +20,8 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
+from rasa_addons import private_api
+
 MAX_MESSAGE_CHARS = 2000
 
 TROUBLE_REPLY = (
@@ -43,9 +45,6 @@ TOO_LONG_REPLY = (
 # A slash command exactly as a button sends it, optionally followed by what Rasa would
 # read as a confidence and entities; only the intent is kept.
 _SLASH_COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)(@[0-9.]*)?(\{.*\})?$", re.DOTALL)
-# Loggers through which Rasa reports an action that could not be run.
-_ACTION_FAILURE_LOGGERS = ("rasa.core.processor", "rasa.core.actions.action")
-
 _failures: contextvars.ContextVar[TurnFailures | None] = contextvars.ContextVar(
     "channel_turn_failures", default=None
 )
@@ -96,7 +95,8 @@ _without_payload = _WithoutActionPayload()
 
 
 def _install_collector() -> None:
-    for name in _ACTION_FAILURE_LOGGERS:
+    # The loggers through which Rasa reports an action that could not be run.
+    for name in private_api.LOGGERS:
         logger = logging.getLogger(name)
         if _collector not in logger.handlers:
             logger.addHandler(_collector)

@@ -9,7 +9,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
-from channels.guard import MessageGuard, intents_of
+from rasa_addons.channels.guard import MessageGuard, intents_of
 
 
 class GuardedRestInput(RestInput):

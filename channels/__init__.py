@@ -1,6 +1,0 @@
-"""Input channels that keep Rasa's REST and socket.io behaviour but never go silent.
-
-`credentials.yml` names them by module path (`channels.rest.GuardedRestInput`,
-`channels.socketio.GuardedSocketIOInput`); the URLs stay `/webhooks/rest/webhook` and
-`/socket.io`.
-"""

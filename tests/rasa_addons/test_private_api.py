@@ -1,0 +1,74 @@
+"""Every private Rasa name rasa_addons relies on still exists in the installed Rasa, with
+the parameters the patches and subclasses expect; an upgrade that renames one fails here."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rasa_addons.private_api import LOGGERS, RELIED_ON, RasaName
+from stack.processes import ROOT
+
+
+def resolve(name: RasaName) -> Any:
+    found: Any = importlib.import_module(name.module)
+    for part in name.attribute.split("."):
+        found = getattr(found, part)
+    return found
+
+
+@pytest.mark.parametrize("name", RELIED_ON, ids=lambda name: f"{name.module}.{name.attribute}")
+def test_relied_on_name_exists_with_its_signature(name: RasaName) -> None:
+    found = resolve(name)
+    if name.parameters is not None:
+        assert tuple(inspect.signature(found).parameters) == name.parameters, name.used_by
+
+
+@pytest.mark.parametrize("module", LOGGERS)
+def test_rasa_logs_action_failures_under_the_module_name(module: str) -> None:
+    source = inspect.getsource(importlib.import_module(module))
+    assert "logging.getLogger(__name__)" in source
+
+
+def private_rasa_attributes(path: Path) -> set[str]:
+    """`._name` attributes read or set in a module that imports Rasa (own `self._x` aside)."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            if not node.attr.startswith("__"):
+                names.add(node.attr)
+    return names
+
+
+def own_definitions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    defined = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            defined.add(node.attr)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            defined.add(node.target.id)
+    return defined
+
+
+def test_every_private_rasa_name_used_is_declared() -> None:
+    """A private attribute used in rasa_addons is either defined there or listed in
+    private_api, so the list cannot fall behind the code."""
+    declared = {part for name in RELIED_ON for part in name.attribute.split(".")}
+    package = ROOT / "rasa_addons"
+    undeclared = {}
+    for path in package.rglob("*.py"):
+        if "import rasa" not in path.read_text() and "from rasa." not in path.read_text():
+            continue
+        unknown = private_rasa_attributes(path) - own_definitions(path) - declared
+        if unknown:
+            undeclared[str(path.relative_to(ROOT))] = sorted(unknown)
+    assert not undeclared
