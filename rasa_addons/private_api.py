@@ -71,6 +71,12 @@ RELIED_ON: tuple[RasaName, ...] = (
         f"{TRACKER_STORE}: the events table",
     ),
     RasaName(
+        "rasa.nlu.classifiers.logistic_regression_classifier",
+        "LogisticRegressionClassifier._create_X",
+        ("self", "messages"),
+        "rasa_addons/nlu/intent_classifier.py: overridden to read sentence features only",
+    ),
+    RasaName(
         "rasa.utils.tensorflow.models",
         "time",
         None,

@@ -320,16 +320,6 @@ class Supervisor:
         self.wait_ready(name)
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float) -> None:
-    """Waits until `check()` holds; fails with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
-
-
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:

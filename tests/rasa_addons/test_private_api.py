@@ -59,6 +59,37 @@ def own_definitions(path: Path) -> set[str]:
     return defined
 
 
+def rasa_addons_modules() -> list[Any]:
+    package = ROOT / "rasa_addons"
+    names = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "__init__.py"
+    ]
+    return [importlib.import_module(name) for name in names]
+
+
+def test_every_overridden_private_rasa_method_is_declared() -> None:
+    """A subclass that overrides a private method of a Rasa base relies on its name too."""
+    declared = {name.attribute.rsplit(".", 1)[-1] for name in RELIED_ON}
+    undeclared = []
+    for module in rasa_addons_modules():
+        for cls in vars(module).values():
+            if not inspect.isclass(cls) or cls.__module__ != module.__name__:
+                continue
+            rasa_bases = [
+                base for base in cls.__mro__[1:] if base.__module__.split(".")[0] == "rasa"
+            ]
+            for attribute, value in vars(cls).items():
+                if not inspect.isfunction(value):
+                    continue  # e.g. ABCMeta's _abc_impl
+                private = attribute.startswith("_") and not attribute.startswith("__")
+                inherited = any(hasattr(base, attribute) for base in rasa_bases)
+                if private and inherited and attribute not in declared:
+                    undeclared.append(f"{cls.__qualname__}.{attribute}")
+    assert not undeclared
+
+
 def test_every_private_rasa_name_used_is_declared() -> None:
     """A private attribute used in rasa_addons is either defined there or listed in
     private_api, so the list cannot fall behind the code."""
