@@ -21,7 +21,7 @@ TEST_DEPS := train system-deps
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test   - every test: lint, types, data validation, pytest, test stories"
-	@echo "make shell  - chat with the assistant in the terminal (rasa shell)"
+	@echo "make shell  - chat with the assistant in the terminal (numbered buttons; /stop ends it)"
 	@echo "make train  - train the model if data or config changed"
 	@echo "make forget SENDER=<id> - delete one conversation (tracker + account-service records)"
 	@echo "make eval / make bench / make cluster / make transcripts - see README"
