@@ -9,6 +9,9 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# The demo mailbox (every address's mail, for local demos only): `make run DEMO_MODE=0` and
+# `make cluster DEMO_MODE=0` leave it out.
+DEMO_MODE ?= 1
 
 .DEFAULT_GOAL := help
 
@@ -46,10 +49,10 @@ train: spacy
 	$(RASA) train --fixed-model-name accounts --out models
 
 run: train
-	$(PY) -m stack run
+	DEMO_MODE=$(DEMO_MODE) $(PY) -m stack run
 
 shell: train
-	$(PY) -m stack shell
+	DEMO_MODE=$(DEMO_MODE) $(PY) -m stack shell
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

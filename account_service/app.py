@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,7 +26,6 @@ from common.addresses import is_valid_domain, is_valid_email, mask_email, normal
 
 logger = logging.getLogger("account_service")
 
-DEFAULT_API_KEY = "dev-key"
 DEFAULT_PUBLIC_URL = "http://localhost:8001"
 MAX_ID_LENGTH = 200
 MAX_TEXT_LENGTH = 5000
@@ -265,15 +263,15 @@ async def forget_conversation(request: web.Request) -> web.Response:
 
 def create_app(
     db_path: str | Path,
+    api_key: str,
     seed_path: str | Path | None = None,
-    api_key: str | None = None,
     clock: Clock = time.time,
     code_generator: Callable[[], str] | None = None,
     public_url: str = DEFAULT_PUBLIC_URL,
+    demo_mode: bool = False,
 ) -> web.Application:
-    """Build the app; the database is opened and seeded only when the app starts."""
-    if api_key is None:
-        api_key = os.environ.get("ACCOUNT_SERVICE_API_KEY", DEFAULT_API_KEY)
+    """Build the app; the database is opened and seeded only when the app starts. Only in
+    `demo_mode` is there an `/outbox`: it shows the mail sent to any address."""
     if not api_key:
         raise ValueError("an API key is required")
     app = web.Application(middlewares=[_error_middleware, _auth_middleware])
@@ -304,6 +302,7 @@ def create_app(
     app.router.add_post("/verification-email", verification_email)
     app.router.add_post("/tickets", create_ticket)
     app.router.add_get("/tickets/{ticket_id}", get_ticket)
-    app.router.add_get("/outbox", outbox)
+    if demo_mode:
+        app.router.add_get("/outbox", outbox)
     app.router.add_delete("/conversations/{conversation_id}", forget_conversation)
     return app

@@ -26,11 +26,11 @@ __all__ = [
     "EmailChange",
     "Enrolment",
     "InvalidEmail",
+    "MissingApiKey",
     "get_client",
 ]
 
 DEFAULT_URL = "http://localhost:8001"
-DEFAULT_API_KEY = "dev-key"
 DEFAULT_TIMEOUT = 3.0
 
 _CODE_STATUSES = frozenset({"verified", "wrong_code", "expired", "too_many_attempts", "no_code"})
@@ -41,6 +41,16 @@ class AccountServiceUnavailable(Exception):
 
     def __init__(self, message: str = "The account service is unavailable.") -> None:
         super().__init__(message)
+
+
+class MissingApiKey(RuntimeError):
+    """ACCOUNT_SERVICE_API_KEY is unset: a setup error, not an outage to hand off on."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "ACCOUNT_SERVICE_API_KEY is not set: the account service key has no default. "
+            "`make run` sets it from var/secrets.env; otherwise set it in the environment."
+        )
 
 
 class InvalidEmail(ValueError):
@@ -172,8 +182,8 @@ class AccountClient:
 
     def __init__(
         self,
-        base_url: str = DEFAULT_URL,
-        api_key: str = DEFAULT_API_KEY,
+        base_url: str,
+        api_key: str,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -183,15 +193,19 @@ class AccountClient:
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
-    def from_env(cls) -> AccountClient:
-        """Configuration comes only from the environment so deployments need no code change."""
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> AccountClient:
+        """Configuration comes only from the environment so deployments need no code change;
+        there is no default key, so a missing one is reported instead of sent wrong."""
+        api_key = environ.get("ACCOUNT_SERVICE_API_KEY", "")
+        if not api_key:
+            raise MissingApiKey()
         try:
-            timeout = float(os.environ.get("ACCOUNT_SERVICE_TIMEOUT", DEFAULT_TIMEOUT))
+            timeout = float(environ.get("ACCOUNT_SERVICE_TIMEOUT", DEFAULT_TIMEOUT))
         except ValueError:
             timeout = DEFAULT_TIMEOUT
         return cls(
-            base_url=os.environ.get("ACCOUNT_SERVICE_URL", DEFAULT_URL),
-            api_key=os.environ.get("ACCOUNT_SERVICE_API_KEY", DEFAULT_API_KEY),
+            base_url=environ.get("ACCOUNT_SERVICE_URL", DEFAULT_URL),
+            api_key=api_key,
             timeout=timeout,
         )
 

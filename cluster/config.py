@@ -1,14 +1,18 @@
 """The ports, files and settings of one cluster; each default can be changed with a
-CLUSTER_* variable (docs/cluster.md)."""
+CLUSTER_* variable (docs/cluster.md). Its secrets, the database password included, come from
+var_dir/secrets.env (stack.secrets)."""
 
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from stack.processes import DEFAULT_API_KEY, ROOT, StackConfig, free_port
+from common.demo import demo_mode
+from stack import secrets
+from stack.processes import ROOT, StackConfig, free_port
 
 DEFAULT_VAR_DIR = ROOT / "var" / "cluster"
 
@@ -38,8 +42,8 @@ class ClusterConfig:
     lock_lifetime: int = 20
     postgres_db: str = "rasa"
     postgres_user: str = "rasa"
-    postgres_password: str = "rasa-dev-password"
-    api_key: str = DEFAULT_API_KEY
+    # The demo mailbox, as in `make run`: DEMO_MODE=0 leaves it out.
+    demo_mode: bool = True
     model: Path = ROOT / "models"
     web_port: int = 6081
     extra_cors: tuple[str, ...] = ()
@@ -59,6 +63,7 @@ class ClusterConfig:
             redis_port=_env_int("CLUSTER_REDIS_PORT", defaults.redis_port),
             sanic_workers=_env_int("CLUSTER_SANIC_WORKERS", defaults.sanic_workers),
             web_port=_env_int("CLUSTER_WEB_PORT", defaults.web_port),
+            demo_mode=demo_mode(os.environ, default=defaults.demo_mode),
         )
 
     @classmethod
@@ -75,6 +80,20 @@ class ClusterConfig:
             "web_port": free_port(),
         }
         return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+    @cached_property
+    def secrets(self) -> dict[str, str]:
+        """The cluster's keys, tokens and database password (from the environment or
+        var_dir/secrets.env); not fields, so that `save` never writes them."""
+        return secrets.load(self.var_dir, secrets.CLUSTER_SECRETS)
+
+    @property
+    def postgres_password(self) -> str:
+        return self.secrets["POSTGRES_PASSWORD"]
+
+    @property
+    def api_key(self) -> str:
+        return self.secrets["ACCOUNT_SERVICE_API_KEY"]
 
     @property
     def public_url(self) -> str:
@@ -96,9 +115,11 @@ class ClusterConfig:
         return self.dsn_for(self.postgres_db)
 
     def dsn_for(self, database: str) -> str:
+        # libpq's quoting, for a password set in the environment with spaces or quotes.
+        quoted = self.postgres_password.replace("\\", "\\\\").replace("'", "\\'")
         return (
             f"host=127.0.0.1 port={self.postgres_port} dbname={database} "
-            f"user={self.postgres_user} password={self.postgres_password}"
+            f"user={self.postgres_user} password='{quoted}'"
         )
 
     @property
@@ -113,7 +134,11 @@ class ClusterConfig:
 
     def environment(self) -> dict[str, str]:
         """What every program of the cluster sees: the same settings as one stack."""
-        env = StackConfig(account_port=self.account_port, api_key=self.api_key).environment()
+        stack = StackConfig(
+            account_port=self.account_port, var_dir=self.var_dir, demo_mode=self.demo_mode
+        )
+        env = stack.environment()
+        env.update(self.secrets)
         env.update(self.extra_env)
         return env
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from cluster.config import ClusterConfig
 
 TEMPLATE = Path(__file__).with_name("templates") / "nginx.conf.template"
+# Out of demo mode the page has no mailbox; nginx refuses its path as well.
+NO_MAILBOX = "location ^~ /api/outbox {\n            return 404;\n        }"
 
 
 def _servers(ports: tuple[int, ...]) -> str:
@@ -31,6 +33,7 @@ def write_conf(config: ClusterConfig) -> Path:
         "rest_servers": _servers(config.rasa_ports),
         "socketio_servers": _servers(config.rasa_ports),
         "action_servers": _servers(config.action_ports),
+        "demo_mailbox": "" if config.demo_mode else NO_MAILBOX,
     }
     (config.var_dir / "nginx").mkdir(parents=True, exist_ok=True)
     (config.var_dir / "logs").mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from cluster.config import ClusterConfig
+from stack.secrets import write_private
 
 
 def postgres_bindir() -> Path:
@@ -89,8 +90,7 @@ def init_once(config: ClusterConfig) -> None:
     home = data.parent
     home.mkdir(parents=True, exist_ok=True)
     password_file = home / "password"
-    password_file.write_text(config.postgres_password + "\n")
-    password_file.chmod(0o600)
+    write_private(password_file, config.postgres_password + "\n")
     if user:
         os.chown(home, user.pw_uid, user.pw_gid)
         os.chown(password_file, user.pw_uid, user.pw_gid)

@@ -2,6 +2,7 @@
 # Ports: CLUSTER_NGINX_PORT (6080), CLUSTER_RASA_PORTS (6005,6006), CLUSTER_ACTION_PORTS
 # (6056,6057), CLUSTER_ACTION_LB_PORT (6055), CLUSTER_ACCOUNT_PORT (6001),
 # CLUSTER_POSTGRES_PORT (6432), CLUSTER_REDIS_PORT (6390); CLUSTER_SANIC_WORKERS (1).
+# DEMO_MODE=0 (default 1, as for make run) leaves the demo mailbox out.
 .PHONY: cluster cluster-stop cluster-status cluster-bench cluster-model
 
 # Uses the shared model as it is; trains (via `make train`) only when there is none.
@@ -9,7 +10,7 @@ cluster-model:
 	@test -f models/accounts.tar.gz || $(MAKE) train
 
 cluster: $(INSTALLED) system-deps cluster-model
-	$(PY) -m cluster start
+	DEMO_MODE=$(DEMO_MODE) $(PY) -m cluster start
 
 cluster-stop: $(INSTALLED)
 	$(PY) -m cluster stop

@@ -1,6 +1,7 @@
 # Privacy: forget everything kept about one conversation.
 #   make forget SENDER=<conversation id> [TRACKER_DB=var/tracker.db]
-# The account service must be running (make run); ACCOUNT_SERVICE_URL / _API_KEY point at it.
+# The account service must be running (make run); ACCOUNT_SERVICE_URL / _API_KEY point at it
+# (the key: var/secrets.env's unless set).
 TRACKER_DB ?= var/tracker.db
 
 .PHONY: forget

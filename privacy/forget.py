@@ -3,7 +3,8 @@
 Deletes the conversation's events from the SQL tracker store and everything the
 account service holds for it (mails, codes, tokens, tickets). Other conversations are
 left as they are. The tracker store and the account service come from the environment
-(TRACKER_DB, ACCOUNT_SERVICE_URL, ACCOUNT_SERVICE_API_KEY) or the options. TRACKER_DB is
+(TRACKER_DB, ACCOUNT_SERVICE_URL, ACCOUNT_SERVICE_API_KEY) or the options; without either,
+the key is the one `make run` generated in var/secrets.env. TRACKER_DB is
 the path of a SQLite file or a SQLAlchemy URL (e.g. the cluster's
 postgresql://user:password@127.0.0.1:6432/rasa).
 """
@@ -19,9 +20,12 @@ from pathlib import Path
 
 import sqlalchemy
 
-from actions.account_client import AccountClient, AccountServiceUnavailable
+from actions.account_client import AccountClient, AccountServiceUnavailable, MissingApiKey
+from stack.secrets import secrets_path, stored
 
 DEFAULT_TRACKER_DB = "var/tracker.db"
+DEFAULT_VAR_DIR = Path("var")
+KEY = "ACCOUNT_SERVICE_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.sender.strip():
         parser.error("SENDER must not be empty")
-    client = AccountClient.from_env()
-    if args.account_service or args.api_key:
-        client = AccountClient(
-            args.account_service or client.base_url,
-            args.api_key or os.environ.get("ACCOUNT_SERVICE_API_KEY", "dev-key"),
-        )
+    environ = dict(os.environ)
+    if args.account_service:
+        environ["ACCOUNT_SERVICE_URL"] = args.account_service
+    environ[KEY] = (
+        args.api_key or environ.get(KEY) or stored(secrets_path(DEFAULT_VAR_DIR)).get(KEY, "")
+    )
+    try:
+        client = AccountClient.from_env(environ)
+    except MissingApiKey as problem:
+        parser.error(str(problem))
     try:
         result = forget(args.sender, args.tracker_db, client)
     except AccountServiceUnavailable:

@@ -4,17 +4,23 @@ Both start the programs under supervisord (stack.supervisor): a program that exi
 started again while the others go on answering. Ctrl-C, SIGTERM or a closed terminal
 stops everything, and a launcher killed outright takes supervisord and every program
 with it. The programs write to log files (var/logs/), so the terminal stays readable.
+
+Their keys and tokens are generated on the first start into var/secrets.env (mode 600) and
+never printed. DEMO_MODE=1 (the default) adds the demo mailbox, which shows the mail sent
+to any address: for local demos only; DEMO_MODE=0 leaves it out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import time
 from pathlib import Path
 from types import FrameType
 
+from common.demo import demo_mode
 from stack.processes import Stack, StackConfig, free_port
 from stack.supervisor import RPC_ERRORS
 
@@ -44,9 +50,11 @@ def watch(stack: Stack) -> None:
 
 
 def config_for(mode: str, beside: Path | None) -> StackConfig:
+    demo = demo_mode(os.environ, default=True)
     if beside is None:
-        return StackConfig(web_port=8080 if mode == "run" else None)
-    return StackConfig.on_free_ports(beside, web_port=free_port() if mode == "run" else None)
+        return StackConfig(web_port=8080 if mode == "run" else None, demo_mode=demo)
+    web_port = free_port() if mode == "run" else None
+    return StackConfig.on_free_ports(beside, web_port=web_port, demo_mode=demo)
 
 
 def describe(stack: Stack, beside: Path | None) -> None:
@@ -69,10 +77,20 @@ def banner(config: StackConfig) -> str:
         f"  REST:      POST {config.rasa_url}/webhooks/rest/webhook"
         ' {"sender": "me", "message": "hi"}\n'
         f"  socket.io: {config.rasa_url}/socket.io\n"
-        f"  account service (demo outbox): {config.account_url}/outbox?to=<address>"
-        f" (header X-API-Key: {config.api_key})\n"
+        f"  account service: {config.account_url} (header X-API-Key, from the secrets)\n"
+        f"  secrets:   {config.secrets_path} (mode 600)\n"
+        f"  {demo_line(config)}\n"
         f"  logs:      {config.logs}/\n"
         "Press Ctrl-C to stop everything.\n"
+    )
+
+
+def demo_line(config: StackConfig) -> str:
+    if not config.demo_mode:
+        return "demo mode: off (no mailbox, no /outbox)"
+    return (
+        "demo mode: on, the page's mailbox shows the mail sent to any address; "
+        "local demos only (make run DEMO_MODE=0 turns it off)"
     )
 
 
@@ -89,7 +107,11 @@ def main() -> None:
     args = parser.parse_args()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop_on_signal)
-    stack = Stack(config_for(args.mode, args.beside))
+    try:
+        config = config_for(args.mode, args.beside)
+    except ValueError as problem:
+        parser.error(str(problem))
+    stack = Stack(config)
     try:
         print("Starting the assistant (about a minute) ...", flush=True)
         stack.start()

@@ -9,13 +9,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+from stack import secrets
 from stack.supervisor import Program, Supervisor, http_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-DEFAULT_API_KEY = "dev-key"
 
 
 _HANDED_OUT: set[int] = set()
@@ -57,7 +58,8 @@ class StackConfig:
     rasa_port: int = 5005
     model: Path = ROOT / "models"
     var_dir: Path = ROOT / "var"
-    api_key: str = DEFAULT_API_KEY
+    # The demo mailbox (the account service's /outbox and the page's proxy to it).
+    demo_mode: bool = True
     account_timeout: float = 3.0
     cors_origins: tuple[str, ...] = ("http://localhost:8080", "http://127.0.0.1:8080")
     enable_api: bool = False
@@ -79,6 +81,19 @@ class StackConfig:
             "rasa_port": free_port(),
         }
         return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+    @cached_property
+    def secrets(self) -> dict[str, str]:
+        """This stack's keys and tokens, from the environment or var_dir/secrets.env."""
+        return secrets.load(self.var_dir, secrets.STACK_SECRETS)
+
+    @property
+    def secrets_path(self) -> Path:
+        return secrets.secrets_path(self.var_dir)
+
+    @property
+    def api_key(self) -> str:
+        return self.secrets["ACCOUNT_SERVICE_API_KEY"]
 
     @property
     def account_url(self) -> str:
@@ -115,12 +130,14 @@ class StackConfig:
         return self.var_dir / "tracker.db"
 
     def environment(self) -> dict[str, str]:
+        """What every program is given: the same settings and secrets for all of them."""
         env = dict(os.environ)
+        env.update(self.secrets)
         env.update(
             {
                 "ACCOUNT_SERVICE_URL": self.account_url,
-                "ACCOUNT_SERVICE_API_KEY": self.api_key,
                 "ACCOUNT_SERVICE_TIMEOUT": str(self.account_timeout),
+                "DEMO_MODE": "1" if self.demo_mode else "0",
                 "SANIC_HOST": "127.0.0.1",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",

@@ -1,9 +1,12 @@
-"""Serves the demo help-center page, the widget bundle and a read-only demo mailbox.
+"""Serves the demo help-center page, the widget bundle and, in demo mode, a read-only mailbox.
 
-The mailbox endpoint proxies `GET /api/outbox?to=` to the account service with the API key
-from the environment, so the key stays on the server. Run:
+With DEMO_MODE=1 the page shows a mailbox panel, and `GET /api/outbox?to=` proxies to the
+account service's `/outbox` with the API key from the environment, so the key stays on the
+server. The mailbox shows the mail sent to any address: for local demos only. Without
+DEMO_MODE=1 there is neither the panel nor the route. `make run` starts it; alone:
 
-    ACCOUNT_SERVICE_URL=http://127.0.0.1:8001 ACCOUNT_SERVICE_API_KEY=dev-key \
+    DEMO_MODE=1 ACCOUNT_SERVICE_URL=http://127.0.0.1:8001 \
+        ACCOUNT_SERVICE_API_KEY="$(sed -n 's/^ACCOUNT_SERVICE_API_KEY=//p' var/secrets.env)" \
         python -m web.server --port 8080 --rasa-url http://127.0.0.1:5005
 """
 
@@ -13,17 +16,30 @@ import argparse
 import html
 import json
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from common.demo import demo_mode
+
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
+MAILBOX_PANEL = HERE / "mailbox.html"
 WIDGET_BUNDLE = HERE.parent / "widget" / "dist" / "widget.js"
 
+
+@dataclass(frozen=True)
+class DemoMailbox:
+    """Where the demo mailbox reads mail: the account service, with a key kept server-side."""
+
+    account_url: str
+    api_key: str
+
+
 RASA_URL = web.AppKey("rasa_url", str)
-ACCOUNT_URL = web.AppKey("account_url", str)
-API_KEY = web.AppKey("api_key", str)
+MAILBOX = web.AppKey("mailbox", DemoMailbox)
 HTTP = web.AppKey("http", ClientSession)
 
 SECURITY_HEADERS = {
@@ -45,6 +61,8 @@ async def index(request: web.Request) -> web.Response:
     rasa_url = request.app[RASA_URL]
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     page = page.replace("__RASA_URL__", html.escape(rasa_url, quote=True))
+    panel = MAILBOX_PANEL.read_text(encoding="utf-8") if MAILBOX in request.app else ""
+    page = page.replace("__DEMO_MAILBOX__", panel)
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(rasa_url)}
     return web.Response(text=page, content_type="text/html", headers=headers)
 
@@ -62,11 +80,12 @@ async def outbox(request: web.Request) -> web.Response:
     if not address or "@" not in address or len(address) > 254:
         return web.json_response({"error": "give an email address in ?to="}, status=400)
     app = request.app
+    mailbox = app[MAILBOX]
     try:
         async with app[HTTP].get(
-            f"{app[ACCOUNT_URL]}/outbox",
+            f"{mailbox.account_url}/outbox",
             params={"to": address},
-            headers={"X-API-Key": app[API_KEY]},
+            headers={"X-API-Key": mailbox.api_key},
         ) as upstream:
             if upstream.status != 200:
                 return web.json_response({"error": "mailbox unavailable"}, status=502)
@@ -87,18 +106,29 @@ async def _client(app: web.Application):  # type: ignore[no-untyped-def]
     await app[HTTP].close()
 
 
-def make_app(rasa_url: str, account_url: str, api_key: str) -> web.Application:
+def make_app(rasa_url: str, mailbox: DemoMailbox | None) -> web.Application:
+    """The page; with a `mailbox` (demo mode only), its panel and `/api/outbox` as well."""
     app = web.Application()
     app[RASA_URL] = rasa_url.rstrip("/")
-    app[ACCOUNT_URL] = account_url.rstrip("/")
-    app[API_KEY] = api_key
-    app.cleanup_ctx.append(_client)
     app.router.add_get("/", index)
     app.router.add_get("/widget.js", widget_bundle)
-    app.router.add_get("/api/outbox", outbox)
+    if mailbox is not None:
+        app[MAILBOX] = DemoMailbox(mailbox.account_url.rstrip("/"), mailbox.api_key)
+        app.cleanup_ctx.append(_client)
+        app.router.add_get("/api/outbox", outbox)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC)
     return app
+
+
+def demo_mailbox() -> DemoMailbox | None:
+    """The mailbox in demo mode (DEMO_MODE=1), which needs the account service's key."""
+    if not demo_mode():
+        return None
+    api_key = os.environ.get("ACCOUNT_SERVICE_API_KEY", "")
+    if not api_key:
+        raise ValueError("DEMO_MODE=1 needs ACCOUNT_SERVICE_API_KEY for the demo mailbox")
+    return DemoMailbox(os.environ.get("ACCOUNT_SERVICE_URL", "http://127.0.0.1:8001"), api_key)
 
 
 def main() -> None:
@@ -107,11 +137,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     parser.add_argument("--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
     args = parser.parse_args()
-    app = make_app(
-        args.rasa_url,
-        os.environ.get("ACCOUNT_SERVICE_URL", "http://127.0.0.1:8001"),
-        os.environ.get("ACCOUNT_SERVICE_API_KEY", "dev-key"),
-    )
+    try:
+        mailbox = demo_mailbox()
+    except ValueError as problem:
+        sys.exit(str(problem))
+    app = make_app(args.rasa_url, mailbox)
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

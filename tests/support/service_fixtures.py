@@ -113,10 +113,14 @@ async def run_service(
     clock: FakeClock | None = None,
     seed_path: Path | None = SEED_PATH,
     api_key: str = TEST_API_KEY,
+    demo_mode: bool = True,
 ) -> AsyncIterator[RunningService]:
-    """Start the real app on a free localhost port for the duration of the block."""
+    """Start the real app on a free localhost port for the duration of the block; in demo
+    mode (as `make run`), so that tests read the mail it sent from its `/outbox`."""
     clock = clock or FakeClock()
-    app = create_app(db_path, seed_path=seed_path, api_key=api_key, clock=clock)
+    app = create_app(
+        db_path, seed_path=seed_path, api_key=api_key, clock=clock, demo_mode=demo_mode
+    )
     runner, url = await _start(app)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     try:
