@@ -24,7 +24,7 @@ KNOWN_INTENTS = frozenset({"greet", "affirm", "deny", "inform", "request_human"}
 GUARD_REPLIES = {EMPTY_REPLY, NO_WORDS_REPLY, TOO_LONG_REPLY}
 BARE_COMMAND = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*$")
 
-characters = st.characters(blacklist_categories=("Cs",))
+characters = st.characters(exclude_categories=["Cs"])
 # Typed text, slash commands with entity JSON after them, and other JSON types a client
 # can put in the message field.
 messages = (

@@ -36,7 +36,7 @@ ENDPOINTS = (
 FIELDS = ("email", "code", "conversation_id", "token", "reason", "transcript", "topic", "client")
 
 # Any character a UTF-8 request can carry (lone surrogates cannot be encoded at all).
-characters = st.characters(blacklist_categories=("Cs",))
+characters = st.characters(exclude_categories=["Cs"])
 texts = st.text(characters, max_size=300) | st.text(characters, min_size=2_000, max_size=5_000)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
