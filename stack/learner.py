@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import queue
+import random
 import sqlite3
 import urllib.parse
 import urllib.request
@@ -70,6 +71,18 @@ class Refused(RuntimeError):
 
 def new_sender(prefix: str = "learner") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def new_client() -> str:
+    """A network address of its own for a simulated learner (in 198.18.0.0/15, the range
+    set aside for benchmarks), so that learners are rate-limited one by one, as people are."""
+    return f"198.{random.randint(18, 19)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def client_headers(client: str) -> dict[str, str]:
+    """What a proxy in front of the assistant would add; the assistant believes it only from
+    proxies it trusts (env TRUSTED_PROXIES), otherwise the learner is its own address."""
+    return {"X-Forwarded-For": client}
 
 
 def http_json(
@@ -137,9 +150,12 @@ class Learner(ABC):
     # Where a reply of this channel carries its buttons.
     buttons_key = "buttons"
 
-    def __init__(self, assistant: Assistant, sender: str | None = None) -> None:
+    def __init__(
+        self, assistant: Assistant, sender: str | None = None, client: str | None = None
+    ) -> None:
         self.assistant = assistant
         self.sender = sender or new_sender()
+        self.client = client or new_client()
         self.replies: list[Reply] = []
 
     @abstractmethod
@@ -187,14 +203,21 @@ class RestLearner(Learner):
 
     def replies_to(self, text: str) -> list[Reply]:
         answer = http_json(
-            webhook_url(self.assistant.rasa_url), message(self.sender, text), timeout=TURN_TIMEOUT
+            webhook_url(self.assistant.rasa_url),
+            message(self.sender, text),
+            headers=client_headers(self.client),
+            timeout=TURN_TIMEOUT,
         )
         self.replies = replies_from(answer)
         return self.replies
 
 
 class SocketLearner(Learner):
-    """A learner using the website widget's protocol (socket.io, session persistence)."""
+    """A learner using the website widget's protocol (socket.io, session persistence).
+
+    Like the widget it asks for the session `sender` (a session id the server issued, to
+    resume that conversation) and then uses whichever session the server confirms.
+    """
 
     buttons_key = "quick_replies"
 
@@ -203,17 +226,20 @@ class SocketLearner(Learner):
         assistant: Assistant,
         sender: str | None = None,
         origin: str | None = "http://localhost:8080",
+        client: str | None = None,
     ) -> None:
-        super().__init__(assistant, sender or new_sender("widget"))
-        self.headers = {"Origin": origin} if origin else {}
-        self.client = socketio.Client(reconnection=False, handle_sigint=False)
+        super().__init__(assistant, sender, client)
+        self.headers = client_headers(self.client)
+        if origin:
+            self.headers["Origin"] = origin
+        self.socket = socketio.Client(reconnection=False, handle_sigint=False)
         self.received: queue.Queue[Reply] = queue.Queue()
         self.confirmed: queue.Queue[Any] = queue.Queue()
-        self.client.on("bot_uttered", self.received.put)
-        self.client.on("session_confirm", self.confirmed.put)
+        self.socket.on("bot_uttered", self.received.put)
+        self.socket.on("session_confirm", self.confirmed.put)
 
     def connect(self) -> SocketLearner:
-        self.client.connect(
+        self.socket.connect(
             self.assistant.rasa_url,
             headers=self.headers,
             socketio_path="/socket.io",
@@ -223,13 +249,13 @@ class SocketLearner(Learner):
             wait_timeout=10,
         )
         # With session persistence the session id is the sender id in the tracker store.
-        self.client.emit("session_request", {"session_id": self.sender})
-        self.confirmed.get(timeout=30)
+        self.socket.emit("session_request", {"session_id": self.sender})
+        self.sender = str(self.confirmed.get(timeout=30))
         return self
 
     def replies_to(self, text: str) -> list[Reply]:
         """Sends a message; collects bot messages until none arrive for `QUIET_SECONDS`."""
-        self.client.emit("user_uttered", {"message": text, "session_id": self.sender})
+        self.socket.emit("user_uttered", {"message": text, "session_id": self.sender})
         replies = [self.received.get(timeout=TURN_TIMEOUT)]
         while True:
             try:
@@ -240,7 +266,7 @@ class SocketLearner(Learner):
         return replies
 
     def close(self) -> None:
-        self.client.disconnect()
+        self.socket.disconnect()
 
     def __enter__(self) -> SocketLearner:
         return self.connect()
@@ -257,15 +283,24 @@ class SocketLearner(Learner):
 class AsyncRestLearner:
     """The REST learner for load generation: many at once, sharing one aiohttp session."""
 
-    def __init__(self, session: aiohttp.ClientSession, assistant: Assistant, sender: str) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        assistant: Assistant,
+        sender: str,
+        client: str | None = None,
+    ) -> None:
         self.session = session
         self.assistant = assistant
         self.sender = sender
+        self.headers = client_headers(client or new_client())
 
     async def replies_to(self, text: str) -> list[Reply]:
         """Sends one message; raises `Refused` on an error status."""
         async with self.session.post(
-            webhook_url(self.assistant.rasa_url), json=message(self.sender, text)
+            webhook_url(self.assistant.rasa_url),
+            json=message(self.sender, text),
+            headers=self.headers,
         ) as response:
             body = await response.read()
         if response.status != 200:

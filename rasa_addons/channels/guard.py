@@ -1,28 +1,50 @@
 """What every channel does around Rasa's message handling.
 
-Before a message reaches NLU it is screened: control characters are removed; empty
-messages, overlong ones and ones without a single letter or digit (emoji, symbols) are
-answered here; typed slash commands are reduced to what a button can send (`/intent`, no
-entities, no confidence). After Rasa has handled it, a turn that produced no reply or in
-which an action failed (action server down, crashed or answering with an error) gets only
-a short apology with a way forward, so the learner never meets silence or a half turn.
+Before anything else, a message over the rate limits of its conversation or of its client
+(network address) is refused without reaching Rasa, and whatever metadata the client sent
+is replaced by an opaque client id the actions can count by. Then the message is screened:
+control characters are removed; empty messages, overlong ones and ones without a single
+letter or digit (emoji, symbols) are answered here; typed slash commands are reduced to
+what a button can send (`/intent`, no entities, no confidence). After Rasa has handled it,
+a turn that produced no reply or in which an action failed (action server down, crashed
+or answering with an error) gets only a short apology with a way forward, so the learner
+never meets silence or a half turn.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
+import hashlib
+import hmac
 import logging
+import math
+import os
 import re
+import secrets
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from limits import RateLimitItem, parse_many, storage, strategies
 from rasa.core.channels.channel import UserMessage
 
 from rasa_addons import private_api
 
 MAX_MESSAGE_CHARS = 2000
+# Larger request bodies are refused (413) before they are read: a message is at most
+# MAX_MESSAGE_CHARS characters, so 64 KB leaves room for any UTF-8 and JSON around it.
+MAX_REQUEST_BYTES = 64 * 1024
+
+# A person types a message every few seconds and clicks buttons a little faster, so one
+# conversation is allowed a burst of 15 in 10 s but no more than 60 a minute: that stops a
+# script driving one conversation. A client address may be a school or an office behind
+# one NAT with several learners chatting at once, hence twice the burst and five
+# conversations' worth a minute. Moving windows: a burst cannot be doubled at a boundary.
+PER_SENDER_LIMITS = parse_many("15 per 10 seconds; 60 per minute")
+PER_CLIENT_LIMITS = parse_many("30 per 10 seconds; 300 per minute")
 
 TROUBLE_REPLY = (
     "Sorry, I'm having trouble on my side right now and couldn't finish that. "
@@ -40,6 +62,10 @@ NO_WORDS_REPLY = (
 TOO_LONG_REPLY = (
     f"That message is too long for me (more than {MAX_MESSAGE_CHARS:,} characters). "
     "Please tell me what's wrong in a sentence or two."
+)
+RATE_LIMITED_REPLY = (
+    "You're sending messages faster than I can read them. "
+    "Please wait a few seconds and send your message again."
 )
 
 # A slash command exactly as a button sends it, optionally followed by what Rasa would
@@ -144,12 +170,95 @@ def screen(raw: Any, known_intents: Collection[str] | None = None) -> Screened:
     return Screened(text=text)
 
 
+@functools.cache
+def secret_key(name: str) -> bytes:
+    """The key in env `name`; unset, a random one for this process (ids made with it do not
+    survive a restart and differ between replicas, hence the warning)."""
+    value = os.environ.get(name)
+    if value:
+        return value.encode()
+    logging.getLogger(__name__).warning("%s is not set: using a random key for this process.", name)
+    return secrets.token_bytes(32)
+
+
+def trusted_proxies() -> frozenset[str]:
+    """Addresses (env TRUSTED_PROXIES, comma-separated) whose X-Forwarded-For is believed."""
+    return frozenset(
+        address.strip() for address in os.environ.get("TRUSTED_PROXIES", "").split(",")
+    ) - {""}
+
+
+def client_address(peer: str, forwarded_for: str | None) -> str:
+    """The client's address: the peer, or the entry a trusted proxy appended for it (the
+    right-most; the ones before it were sent by the client and can be anything)."""
+    if forwarded_for and peer in trusted_proxies():
+        entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+        if entries:
+            return entries[-1]
+    return peer
+
+
+def client_metadata(address: str) -> dict[str, str]:
+    """The metadata a user message carries: an opaque id of its client, nothing the client
+    sent (the widget sends none; anything else would land in the tracker store as is)."""
+    digest = hmac.new(secret_key("CLIENT_ID_KEY"), address.encode(), hashlib.sha256)
+    return {"client": digest.hexdigest()[:16]}
+
+
+class RateLimits:
+    """Moving-window limits per conversation and per client, kept in the storage named by
+    env RATE_LIMIT_STORAGE_URL (one server: memory; replicas: a shared Redis).
+
+    The storage calls are synchronous: in memory, or one round trip to a local Redis.
+    """
+
+    def __init__(self) -> None:
+        url = os.environ.get("RATE_LIMIT_STORAGE_URL", "memory://")
+        # The limiter holds its storage by a weak reference only.
+        self.storage = storage.storage_from_string(url)
+        self.limiter = strategies.MovingWindowRateLimiter(self.storage)
+
+    def retry_after(self, sender: str, client: str) -> int | None:
+        """Counts a message; None if it may go through, else the seconds to wait. Refused
+        messages are not counted, so a client that keeps flooding is let in once it waits."""
+        checks: list[tuple[RateLimitItem, str, str]] = [
+            *((item, "sender", sender) for item in PER_SENDER_LIMITS),
+            *((item, "client", client) for item in PER_CLIENT_LIMITS),
+        ]
+        for item, kind, key in checks:
+            if not self.limiter.test(item, kind, key):
+                reset, _ = self.limiter.get_window_stats(item, kind, key)
+                return max(1, math.ceil(reset - time.time()))
+        for item, kind, key in checks:
+            self.limiter.hit(item, kind, key)
+        return None
+
+
+@functools.cache
+def rate_limits() -> RateLimits:
+    """One set of limits per process, whichever channel a message comes through."""
+    return RateLimits()
+
+
 class MessageGuard:
     """Wraps the handler Rasa gives a channel with the screening and the apology."""
 
-    def __init__(self, known_intents: Callable[[], Collection[str] | None]) -> None:
-        self.known_intents = known_intents
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.rate_limits = rate_limits()
         _install_collector()
+
+    def bind(self, app: Any) -> None:
+        """Called before the server starts: the app gives the model's intents, and its
+        connections are created with the body size limit set here."""
+        self.app = app
+        app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+
+    def known_intents(self) -> Collection[str] | None:
+        """The intents of the loaded model's domain (None while no model is loaded)."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        domain = getattr(agent, "domain", None)
+        return set(domain.intents) if domain is not None else None
 
     def wrap(self, on_new_message: OnNewMessage) -> OnNewMessage:
         async def guarded(message: UserMessage) -> None:
@@ -189,10 +298,3 @@ class MessageGuard:
             return
         for recipient_id, response in held:
             await send_response(recipient_id, response)
-
-
-def intents_of(app: Any) -> Collection[str] | None:
-    """The intents of the loaded model's domain (None while no model is loaded)."""
-    agent = getattr(getattr(app, "ctx", None), "agent", None)
-    domain = getattr(agent, "domain", None)
-    return set(domain.intents) if domain is not None else None

@@ -1,32 +1,80 @@
-"""The REST channel (`POST /webhooks/rest/webhook`) with the guard around every message."""
+"""The REST channel (`POST /webhooks/rest/webhook`) with the guard around every message.
+
+Before Rasa's handler runs, a request is checked here: outside the demo (env DEMO_MODE
+"0") it must carry `Authorization: Bearer <REST_CHANNEL_TOKEN>` (else 401), and a message
+over the rate limits is answered 429 with Retry-After and the usual list of replies.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+import hmac
+import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
-from rasa_addons.channels.guard import MessageGuard, intents_of
+from rasa_addons.channels.guard import (
+    RATE_LIMITED_REPLY,
+    MessageGuard,
+    client_address,
+    client_metadata,
+)
+
+
+def required_token() -> str | None:
+    """The bearer token the webhook requires; None in demo mode (DEMO_MODE unset or "1")."""
+    if os.environ.get("DEMO_MODE", "1") != "0":
+        return None
+    # Without a configured token nothing matches, so the webhook stays closed.
+    return os.environ.get("REST_CHANNEL_TOKEN", "")
 
 
 class GuardedRestInput(RestInput):
     """Rasa's RestInput; replies to bad input itself and apologises instead of going quiet."""
 
     def __init__(self) -> None:
-        self._app: Any = None
-        self.guard = MessageGuard(self._known_intents)
+        self.guard = MessageGuard()
+        self.token = required_token()
 
-    def _known_intents(self) -> Collection[str] | None:
-        return intents_of(self._app)
+    def authorized(self, request: Request) -> bool:
+        if self.token is None:
+            return True
+        sent = request.headers.get("authorization", "")
+        return bool(self.token) and hmac.compare_digest(sent, f"Bearer {self.token}")
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return client_metadata(request.ctx.client)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(self.guard.wrap(on_new_message))
 
+        @webhook.middleware("request")
+        async def admit(request: Request) -> HTTPResponse | None:
+            if request.method != "POST":
+                return None
+            if not self.authorized(request):
+                return response.json(
+                    {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+            request.ctx.client = client_address(request.ip, request.headers.get("x-forwarded-for"))
+            body = request.json if isinstance(request.json, dict) else {}
+            sender = str(body.get("sender"))
+            wait = self.guard.rate_limits.retry_after(sender, request.ctx.client)
+            if wait is None:
+                return None
+            return response.json(
+                [{"recipient_id": sender, "text": RATE_LIMITED_REPLY}],
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+
         @webhook.listener("before_server_start")
-        async def remember_app(app: Any, _loop: Any) -> None:
-            self._app = app
+        async def bind(app: Any, _loop: Any) -> None:
+            self.guard.bind(app)
 
         return webhook

@@ -1,4 +1,5 @@
-"""The socket.io channel for the website widget, with the guard and an origin check.
+"""The socket.io channel for the website widget, with the guard, an origin check and
+session ids the server issues.
 
 Everything else is Rasa's SocketIOInput (events, session_persistence, socketio_path),
 except one repair: with the pinned python-socketio, `enter_room` is a coroutine that
@@ -7,20 +8,38 @@ its session's room and saw no replies at all. `session_request` here awaits it.
 Browsers do not apply CORS to WebSockets, so the connect handler itself refuses pages
 from origins other than those given to `rasa run --cors`; clients that send no Origin
 (not a browser page) are let through as before.
+
+A session id is the conversation's sender id, so whoever knows one could read its replies
+and write into it. The server therefore issues them signed (env SESSION_SIGNING_KEY): a
+session request with a valid id resumes that conversation, any other id gets a new one,
+and a socket's messages always go to the session confirmed to that socket, whatever
+session id they name.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
-import uuid
-from collections.abc import Awaitable, Callable, Collection
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from rasa_addons.channels.guard import MessageGuard, intents_of
+from rasa_addons.channels.guard import (
+    MAX_REQUEST_BYTES,
+    RATE_LIMITED_REPLY,
+    MessageGuard,
+    client_address,
+    client_metadata,
+    secret_key,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def allowed_origins(app: Any) -> list[str]:
@@ -41,47 +60,96 @@ def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
     return "*" in allowed or origin in allowed
 
 
+class SessionIds:
+    """Session ids of the form `<random>.<signature>`, 32 hex digits each."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def signature(self, token: str) -> str:
+        return hmac.new(self.key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str:
+        token = secrets.token_hex(16)
+        return f"{token}.{self.signature(token)}"
+
+    def valid(self, session_id: Any) -> bool:
+        if not isinstance(session_id, str) or session_id.count(".") != 1:
+            return False
+        token, signature = session_id.split(".")
+        return len(token) == 32 and hmac.compare_digest(signature, self.signature(token))
+
+
 class GuardedSocketIOInput(SocketIOInput):
-    """Rasa's SocketIOInput with screening, the apology and origin checking."""
+    """Rasa's SocketIOInput with screening, the apology, origin checking and signed sessions."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._app: Any = None
-        self.guard = MessageGuard(self._known_intents)
-
-    def _known_intents(self) -> Collection[str] | None:
-        return intents_of(self._app)
+        self.guard = MessageGuard()
+        self.session_ids = SessionIds(secret_key("SESSION_SIGNING_KEY"))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(self.guard.wrap(on_new_message))
         sio = self.sio
         assert sio is not None
+        # Messages, like request bodies, are refused above this size.
+        sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
         namespace = self.namespace or "/"
         rasa_connect = sio.handlers[namespace]["connect"]
+        rasa_message = sio.handlers[namespace][self.user_message_evt]
 
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
             request = environ.get("sanic.request")
-            app = getattr(request, "app", None) or self._app
+            app = getattr(request, "app", None) or self.guard.app
             if not origin_allowed(environ.get("HTTP_ORIGIN"), allowed_origins(app)):
                 return False
-            return bool(await rasa_connect(sid, environ, auth))
+            if not await rasa_connect(sid, environ, auth):
+                return False
+            peer = str(getattr(request, "ip", "") or environ.get("REMOTE_ADDR", ""))
+            client = client_address(peer, environ.get("HTTP_X_FORWARDED_FOR"))
+            await sio.save_session(sid, {"client": client}, namespace=namespace)
+            return True
 
         sio.on("connect", connect, namespace=self.namespace)
 
-        async def session_request(sid: str, data: dict | None) -> None:
-            data = data if isinstance(data, dict) else {}
-            if data.get("session_id") is None:
-                data["session_id"] = uuid.uuid4().hex
+        async def session_request(sid: str, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if self.session_ids.valid(requested) else None
+            session_id = session_id or self.session_ids.issue()
+            async with sio.session(sid, namespace=namespace) as session:
+                session["session_id"] = session_id
             if self.session_persistence:
-                joined = sio.enter_room(sid, data["session_id"], namespace=namespace)
+                joined = sio.enter_room(sid, session_id, namespace=namespace)
                 if inspect.isawaitable(joined):
                     await joined
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         sio.on("session_request", session_request, namespace=self.namespace)
 
+        async def user_uttered(sid: str, data: Any) -> None:
+            session = await sio.get_session(sid, namespace=namespace)
+            session_id = session.get("session_id")
+            if session_id is None or not isinstance(data, dict):
+                logger.debug("A message before a session was confirmed is ignored.")
+                return
+            wait = self.guard.rate_limits.retry_after(session_id, session["client"])
+            if wait is not None:
+                output = SocketIOOutput(sio, self.bot_message_evt)
+                await output.send_text_message(session_id, RATE_LIMITED_REPLY)
+                return
+            await rasa_message(
+                sid,
+                {
+                    "message": data.get("message", ""),
+                    "session_id": session_id,
+                    self.metadata_key: client_metadata(session["client"]),
+                },
+            )
+
+        sio.on(self.user_message_evt, user_uttered, namespace=self.namespace)
+
         @webhook.listener("before_server_start")
-        async def remember_app(app: Any, _loop: Any) -> None:
-            self._app = app
+        async def bind(app: Any, _loop: Any) -> None:
+            self.guard.bind(app)
 
         return webhook
