@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from bench.conversations import LearnerFactory
-from stack.learner import AsyncRestLearner, Endpoints, reply_texts
+from stack.learner import AsyncRestLearner, Endpoints, failed_turn, reply_texts
 
 TURN_TIMEOUT = 60.0
 # Replies that mean the assistant did not understand (counted, not treated as errors).
@@ -81,12 +81,18 @@ class Driver:
             result.errors += 1
             result.error_samples.append(f"{type(error).__name__}: {error}"[:200])
             return
+        failure = failed_turn(replies)
+        if failure == "empty":
+            result.empty_replies += 1
+            return
+        if failure is not None:  # an apology or the outage line: answered, not served
+            result.errors += 1
+            result.error_samples.append(f"failed turn: {failure}")
+            return
         result.latencies_ms.append((time.perf_counter() - started) * 1000)
         result.turns += 1
         texts = reply_texts(replies)
-        if not any(t.strip() for t in texts):
-            result.empty_replies += 1
-        elif any(marker in t for t in texts for marker in FALLBACK_MARKERS):
+        if any(marker in t for t in texts for marker in FALLBACK_MARKERS):
             result.fallback_replies += 1
 
     async def learner_loop(

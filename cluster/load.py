@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from stack.learner import AsyncRestLearner, Endpoints, Refused, Reply, new_sender
+from stack.learner import AsyncRestLearner, Endpoints, Refused, Reply, failed_turn, new_sender
 
 # A short conversation that goes through NLU, rules and a custom action on most turns.
 SCRIPT = (
@@ -73,11 +73,14 @@ async def _say(learner: AsyncRestLearner, text: str, result: LoadResult) -> list
     except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as problem:
         result.failed(type(problem).__name__)
         return None
-    if not replies:
-        # The channels promise an answer to every message (an apology at worst): an empty
-        # one means Rasa gave up on the turn, so it counts as failed and is sent again.
-        result.empty_replies += 1
-        result.failed("empty reply")
+    failure = failed_turn(replies)
+    if failure is not None:
+        # The channels promise an answer to every message, an apology at worst: an empty
+        # answer, the apology or the account service's outage line all mean the turn was
+        # not served, so it counts as failed and is sent again.
+        if failure == "empty":
+            result.empty_replies += 1
+        result.failed(f"{failure} reply")
         return None
     result.latencies.append(time.monotonic() - started)
     result.turns += 1

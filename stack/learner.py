@@ -8,6 +8,7 @@ outbox are read the same way by all of them.
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import random
@@ -24,8 +25,11 @@ from typing import Any, Protocol
 
 import aiohttp
 import socketio
+import yaml
 
 from common.codes import find_code
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Turns can be slow while a replica or the action server starts up.
 TURN_TIMEOUT = 120.0
@@ -116,6 +120,32 @@ def replies_from(answer: Any) -> list[Reply]:
 
 def reply_texts(replies: Iterable[Mapping[str, Any]]) -> list[str]:
     return [str(reply.get("text") or "") for reply in replies]
+
+
+@functools.cache
+def failure_texts() -> dict[str, str]:
+    """What a learner sees when a turn failed, by name: the channels' apology and the
+    account service's outage line (every variation of it in the domain)."""
+    from rasa_addons.channels.guard import TROUBLE_REPLY
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    outage = {
+        variation["text"]: "outage" for variation in domain["responses"]["utter_service_down"]
+    }
+    return {TROUBLE_REPLY: "apology", **outage}
+
+
+def failed_turn(replies: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why the turn failed as the learner saw it ("empty", "apology", "outage"), or None when
+    it was served. An apology answers the learner but serves nothing, so it counts as failed."""
+    texts = [text for text in reply_texts(replies) if text.strip()]
+    if not texts:
+        return "empty"
+    failures = failure_texts()
+    for text in texts:
+        if text in failures:
+            return failures[text]
+    return None
 
 
 def outbox_request(assistant: Assistant, address: str) -> tuple[str, dict[str, str]]:

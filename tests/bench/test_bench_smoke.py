@@ -50,6 +50,21 @@ async def test_smoke_run_has_no_errors_or_empty_replies(stack: Stack, tmp_path: 
     assert (tmp_path / "bench.png").stat().st_size > 1000
 
 
+async def test_turns_answered_with_the_apology_count_as_failed(stack: Stack) -> None:
+    config = stack.config
+    tag = uuid.uuid4().hex[:8]
+    factory = LearnerFactory(f"down-{tag}", persona_every=10**9, address_tag=f"{tag}-")
+    driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
+    stack.supervisor.stop("action-server")
+    try:
+        level = await driver.run_level(2, 3.0)
+    finally:
+        stack.supervisor.start("action-server")
+    summary = level.summary()
+    assert summary["errors"] > 0
+    assert any("apology" in sample for sample in summary["error_samples"]), summary
+
+
 def test_every_script_is_a_whole_conversation() -> None:
     assert len(SCRIPTS) >= 12
     assert all(len(turns) >= 3 for turns in SCRIPTS.values())
