@@ -77,7 +77,8 @@ def banner(config: StackConfig) -> str:
         f"  REST:      POST {config.rasa_url}/webhooks/rest/webhook"
         ' {"sender": "me", "message": "hi"}\n'
         f"  socket.io: {config.rasa_url}/socket.io\n"
-        f"  account service: {config.account_url} (header X-API-Key, from the secrets)\n"
+        f"  account service: {config.account_url} (header X-API-Key: ACCOUNT_SERVICE_API_KEY"
+        " in the secrets file)\n"
         f"  secrets:   {config.secrets_path} (mode 600)\n"
         f"  {demo_line(config)}\n"
         f"  logs:      {config.logs}/\n"
