@@ -2,7 +2,9 @@
 address's proven owner may learn.
 
 Requests are answered the same way for any address; only the mail that lands in the
-address's inbox differs, so the API cannot tell who has an account.
+address's inbox differs, so the API cannot tell who has an account. Every mail request is
+counted against the mail budget (limits.py) before the account is looked at, so a refusal
+is the same for any address too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from account_service import mailer
-from account_service.codes import CodeIssue, Codes
+from account_service.codes import Codes
+from account_service.limits import Caller, Limits, Refusal
 from account_service.storage import DAY_SECONDS, Clock, Storage
 from common.addresses import mask_email
 
@@ -28,24 +31,43 @@ class Accounts:
         storage: Storage,
         clock: Clock,
         codes: Codes,
+        limits: Limits,
         code_generator: Callable[[], str],
         public_url: str,
     ) -> None:
         self._storage = storage
         self._clock = clock
         self._codes = codes
+        self._limits = limits
         self._generate = code_generator
         self._public_url = public_url
 
-    def request_code(self, email: str, conversation_id: str) -> CodeIssue:
-        """Mail a code to any well-formed address, within the address's hourly quota."""
+    def request_code(self, email: str, conversation_id: str, client: str) -> Refusal | None:
+        """Mail a code to any well-formed address, within its quota and the mail budget."""
+        caller = Caller(conversation_id, client, email)
+        refusal = self._codes.quota_refusal(caller) or self._limits.mail_refusal(caller)
+        if refusal is not None:
+            return refusal
         code = self._generate()
-        issue = self._codes.issue(email, conversation_id, code)
-        if issue.allowed:
-            self._send(email, mailer.code_mail(code), conversation_id)
-        return issue
+        self._codes.issue(email, conversation_id, code)
+        self._limits.record("mail:code", caller)
+        self._send(email, mailer.code_mail(code), conversation_id)
+        return None
 
-    def request_password_reset(self, email: str, conversation_id: str) -> None:
+    def admit_mail(
+        self, kind: str, email: str, conversation_id: str, client: str
+    ) -> Refusal | None:
+        """Count a reset or confirmation request against the mail budget, account unseen.
+
+        Counted whether or not a mail follows, so the budget runs out alike for any address.
+        """
+        caller = Caller(conversation_id, client, email)
+        refusal = self._limits.mail_refusal(caller)
+        if refusal is None:
+            self._limits.record(kind, caller)
+        return refusal
+
+    def send_password_reset(self, email: str, conversation_id: str) -> None:
         """A reset link only for an account with a password; otherwise say how it signs in."""
         account = self._storage.account(email)
         if account is None:
@@ -56,7 +78,7 @@ class Accounts:
             mail = mailer.no_password_mail(account.sign_in_methods, account.sso_organization)
         self._send(email, mail, conversation_id)
 
-    def request_confirmation(self, email: str, conversation_id: str) -> bool:
+    def send_confirmation(self, email: str, conversation_id: str) -> bool:
         """Mail a confirmation link only to an unconfirmed account; True when one was sent."""
         account = self._storage.account(email)
         if account is None or account.email_verified:

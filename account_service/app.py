@@ -2,12 +2,20 @@
 
 ``create_app`` takes its clock and code generator as arguments so tests can run
 the real app in-process and still control expiry and read predictable codes.
+
+The mail endpoints check the mail budget before they look at the account, and answer no
+sooner than a fixed time after the request arrived, so neither the answer nor its timing
+tells who has an account. Padding was chosen over work after the answer because the lookup
+and the mail write take well under a millisecond, and work after the answer still delays
+the next request the service handles, which an observer can time just as well.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,8 +28,9 @@ from aiohttp.abc import AbstractAccessLogger
 
 from account_service.accounts import Accounts
 from account_service.codes import Codes, random_code
+from account_service.limits import UNKNOWN_CLIENT, Limits, Refusal
 from account_service.storage import Clock, Storage
-from account_service.tickets import Tickets
+from account_service.tickets import TicketOutcome, Tickets
 from common.addresses import is_valid_domain, is_valid_email, mask_email, normalize_email
 
 logger = logging.getLogger("account_service")
@@ -32,6 +41,11 @@ MAX_TEXT_LENGTH = 5000
 MAX_TRANSCRIPT_TURNS = 2000
 PRIORITIES = ("normal", "high")
 SENDERS = ("user", "bot")
+# The assistant's opaque id of the learner's network address (an HMAC, 16 hex digits).
+CLIENT_RE = re.compile(r"^[0-9a-f]{16}$")
+# The mail endpoints answer after this long, whatever the address: well above the few
+# hundred microseconds the account lookup and the mail write take, even on a busy machine.
+MAIL_ANSWER_SECONDS = 0.02
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -53,14 +67,27 @@ API_KEY = web.AppKey("api_key", str)
 class ApiError(Exception):
     """Raised by handlers to answer with a fixed JSON error instead of a traceback."""
 
-    def __init__(self, status: int, payload: dict[str, Any]) -> None:
+    def __init__(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(payload.get("error", "error"))
         self.status = status
         self.payload = payload
+        self.headers = headers
 
 
 def _bad_request() -> ApiError:
     return ApiError(400, {"error": "bad_request"})
+
+
+def _limited(refusal: Refusal) -> ApiError:
+    """429 with the same body for any address: the limit's name and the wait."""
+    wait = refusal.retry_after_seconds
+    return ApiError(
+        429,
+        {"error": refusal.error, "retry_after_seconds": wait},
+        headers={"Retry-After": str(wait)},
+    )
 
 
 class SafeAccessLogger(AbstractAccessLogger):
@@ -77,7 +104,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except ApiError as error:
-        return web.json_response(error.payload, status=error.status)
+        return web.json_response(error.payload, status=error.status, headers=error.headers)
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -125,6 +152,16 @@ def _email_field(body: dict[str, Any], name: str = "email") -> str:
     return normalize_email(value)
 
 
+def _client_field(body: dict[str, Any]) -> str:
+    """Calls without a client id (rasa shell, scripts) are counted together."""
+    value = body.get("client")
+    if value is None:
+        return UNKNOWN_CLIENT
+    if not isinstance(value, str) or not CLIENT_RE.match(value):
+        raise _bad_request()
+    return value
+
+
 def _service(request: web.Request) -> Service:
     return request.app[SERVICE_KEY]
 
@@ -140,14 +177,10 @@ async def request_code(request: web.Request) -> web.Response:
     body = await _json_body(request)
     email = _email_field(body)
     conversation_id = _text_field(body, "conversation_id")
-    issue = _service(request).accounts.request_code(email, conversation_id)
-    if not issue.allowed:
-        logger.info("code refused for %s: hourly limit", mask_email(email))
-        return web.json_response(
-            {"error": "too_many_codes", "retry_after_seconds": issue.retry_after_seconds},
-            status=429,
-            headers={"Retry-After": str(issue.retry_after_seconds)},
-        )
+    refusal = _service(request).accounts.request_code(email, conversation_id, _client_field(body))
+    if refusal is not None:
+        logger.info("code refused for %s: %s", mask_email(email), refusal.error)
+        raise _limited(refusal)
     logger.info("code sent to %s", mask_email(email))
     return web.json_response({"status": "sent"}, status=202)
 
@@ -156,10 +189,14 @@ async def verify_code(request: web.Request) -> web.Response:
     body = await _json_body(request)
     email = _email_field(body)
     conversation_id = _text_field(body, "conversation_id")
+    client = _client_field(body)
     raw_code = body.get("code")
     if not isinstance(raw_code, str) or len(raw_code) > 100:
         raise _bad_request()
-    result = _service(request).codes.check(email, conversation_id, raw_code)
+    result = _service(request).codes.check(email, conversation_id, client, raw_code)
+    if isinstance(result, Refusal):
+        logger.info("code check for %s refused: %s", mask_email(email), result.error)
+        raise _limited(result)
     logger.info("code check for %s: %s", mask_email(email), result.status)
     payload: dict[str, Any] = {"status": result.status}
     if result.token is not None:
@@ -171,8 +208,9 @@ async def verify_code(request: web.Request) -> web.Response:
 
 async def account_state(request: web.Request) -> web.Response:
     token = request.headers.get("X-Verification-Token", "")
+    conversation_id = request.headers.get("X-Conversation-Id", "")
     service = _service(request)
-    email = service.codes.token_email(token) if token else None
+    email = service.codes.token_email(token, conversation_id) if token else None
     if email is None:
         raise ApiError(401, {"error": "invalid_token"})
     return web.json_response(service.accounts.state(email))
@@ -188,22 +226,54 @@ async def domain_sso(request: web.Request) -> web.Response:
     )
 
 
-async def password_reset(request: web.Request) -> web.Response:
+Delivery = Callable[[Accounts, str, str], None]
+
+
+async def _mail_request(request: web.Request, kind: str, deliver: Delivery) -> web.Response:
+    """The budget, then the account-dependent work, answered at a fixed time (module doc)."""
+    loop = asyncio.get_running_loop()
+    answer_at = loop.time() + MAIL_ANSWER_SECONDS
     body = await _json_body(request)
     email = _email_field(body)
     conversation_id = _text_field(body, "conversation_id")
-    _service(request).accounts.request_password_reset(email, conversation_id)
-    logger.info("password reset mail sent to %s", mask_email(email))
+    accounts = _service(request).accounts
+    refusal = accounts.admit_mail(kind, email, conversation_id, _client_field(body))
+    if refusal is not None:
+        logger.info("%s refused for %s: %s", kind, mask_email(email), refusal.error)
+        raise _limited(refusal)
+    deliver(accounts, email, conversation_id)
+    await _until(answer_at)
     return web.json_response({"status": "accepted"}, status=202)
+
+
+async def _until(deadline: float) -> None:
+    """Sleep to just before `deadline`, then wait out the rest on the clock.
+
+    A sleep alone wakes on a millisecond grid counted from when it began, which would keep
+    the lookup's duration in the answer time; the final wait is under 2 ms.
+    """
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, deadline - loop.time() - 0.002))
+    while loop.time() < deadline:
+        pass
+
+
+def _deliver_reset(accounts: Accounts, email: str, conversation_id: str) -> None:
+    accounts.send_password_reset(email, conversation_id)
+    logger.info("password reset mail sent to %s", mask_email(email))
+
+
+def _deliver_confirmation(accounts: Accounts, email: str, conversation_id: str) -> None:
+    if accounts.send_confirmation(email, conversation_id):
+        logger.info("confirmation mail sent to %s", mask_email(email))
+
+
+async def password_reset(request: web.Request) -> web.Response:
+    return await _mail_request(request, "mail:reset", _deliver_reset)
 
 
 async def verification_email(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    email = _email_field(body)
-    conversation_id = _text_field(body, "conversation_id")
-    if _service(request).accounts.request_confirmation(email, conversation_id):
-        logger.info("confirmation mail sent to %s", mask_email(email))
-    return web.json_response({"status": "accepted"}, status=202)
+    return await _mail_request(request, "mail:confirm", _deliver_confirmation)
 
 
 def _transcript_field(body: dict[str, Any]) -> list[dict[str, str]]:
@@ -221,6 +291,12 @@ def _transcript_field(body: dict[str, Any]) -> list[dict[str, str]]:
     return cleaned
 
 
+def _contact_field(body: dict[str, Any]) -> str | None:
+    """The proven address support replies to; anything else leaves the ticket unproven."""
+    value = body.get("email")
+    return normalize_email(value) if isinstance(value, str) and is_valid_email(value) else None
+
+
 async def create_ticket(request: web.Request) -> web.Response:
     body = await _json_body(request)
     conversation_id = _text_field(body, "conversation_id")
@@ -228,11 +304,30 @@ async def create_ticket(request: web.Request) -> web.Response:
     priority = body.get("priority", "normal")
     if priority not in PRIORITIES:
         raise _bad_request()
-    transcript = _transcript_field(body)
-    email = _email_field(body) if body.get("email") is not None else None
-    ticket_id = _service(request).tickets.open(conversation_id, topic, priority, transcript, email)
-    logger.info("ticket %s created (%s priority)", ticket_id, priority)
-    return web.json_response({"ticket_id": ticket_id}, status=201)
+    result = _service(request).tickets.open(
+        conversation_id,
+        _client_field(body),
+        topic,
+        priority,
+        _transcript_field(body),
+        _contact_field(body),
+    )
+    if isinstance(result, Refusal):
+        logger.info("ticket refused: %s", result.error)
+        raise _limited(result)
+    return _ticket_answer(result, priority)
+
+
+def _ticket_answer(outcome: TicketOutcome, priority: str) -> web.Response:
+    """201 for a new ticket, 200 when the request went onto the conversation's ticket."""
+    if outcome.added_to_existing:
+        logger.info("request added to ticket %s (%s priority)", outcome.ticket_id, priority)
+    else:
+        logger.info("ticket %s created (%s priority)", outcome.ticket_id, priority)
+    return web.json_response(
+        {"ticket_id": outcome.ticket_id, "added_to_existing": outcome.added_to_existing},
+        status=200 if outcome.added_to_existing else 201,
+    )
 
 
 async def get_ticket(request: web.Request) -> web.Response:
@@ -277,11 +372,12 @@ def create_app(
     app = web.Application(middlewares=[_error_middleware, _auth_middleware])
     app[API_KEY] = api_key
     storage = Storage(db_path)
-    codes = Codes(storage, clock)
+    limits = Limits(storage, clock)
+    codes = Codes(storage, clock, limits)
     accounts = Accounts(
-        storage, clock, codes, code_generator or random_code, public_url.rstrip("/")
+        storage, clock, codes, limits, code_generator or random_code, public_url.rstrip("/")
     )
-    app[SERVICE_KEY] = Service(storage, codes, accounts, Tickets(storage, clock))
+    app[SERVICE_KEY] = Service(storage, codes, accounts, Tickets(storage, clock, limits))
 
     async def storage_lifecycle(_app: web.Application) -> AsyncIterator[None]:
         storage.open()

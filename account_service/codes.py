@@ -1,30 +1,30 @@
 """The one-time-code rules: how many an address may get, how long they and the
-tokens they buy live, how many tries a code allows, and that only hashes are kept."""
+tokens they buy live, how many tries a code allows, and that only hashes are kept.
+
+The limits across codes (quota, wrong codes per address, conversation and client) are in
+limits.py."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 
+from account_service.limits import (
+    CODE_QUOTA,
+    RIGHT_CODE,
+    WRONG_CODE,
+    Caller,
+    Limits,
+    Refusal,
+)
 from account_service.storage import Clock, Storage
 from common.codes import CODE_LENGTH, submitted_digits
 
 CODE_TTL_SECONDS = 10 * 60
 MAX_CODE_ATTEMPTS = 3
-MAX_CODES_PER_WINDOW = 3
-CODE_WINDOW_SECONDS = 60 * 60
 TOKEN_TTL_SECONDS = 30 * 60
-
-
-@dataclass(frozen=True)
-class CodeIssue:
-    """Outcome of asking for a code; ``retry_after_seconds`` is set only when refused."""
-
-    allowed: bool
-    retry_after_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,26 +52,34 @@ def _hash_token(token: str) -> str:
 class Codes:
     """Issues and checks codes and tokens against the clock it is given."""
 
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(self, storage: Storage, clock: Clock, limits: Limits) -> None:
         self._storage = storage
         self._clock = clock
+        self._limits = limits
 
-    def issue(self, email: str, conversation_id: str, code: str) -> CodeIssue:
-        """Store a new code unless the address already had its quota this hour."""
+    def quota_refusal(self, caller: Caller) -> Refusal | None:
+        """Refused once the address had its codes this hour from this client."""
+        return self._limits.refusal("too_many_codes", ("mail:code",), CODE_QUOTA, caller)
+
+    def issue(self, email: str, conversation_id: str, code: str) -> None:
+        """Store a new code; it replaces the earlier one of this conversation."""
         now = self._clock()
-        recent = self._storage.code_times_since(email, now - CODE_WINDOW_SECONDS)
-        if len(recent) >= MAX_CODES_PER_WINDOW:
-            wait = max(1, math.ceil(recent[0] + CODE_WINDOW_SECONDS - now))
-            return CodeIssue(allowed=False, retry_after_seconds=wait)
         salt = secrets.token_hex(16)
-        # A new code replaces the earlier one for this conversation.
         self._storage.replace_code(
             email, conversation_id, salt, _hash_code(salt, code), now, now + CODE_TTL_SECONDS
         )
-        return CodeIssue(allowed=True)
 
-    def check(self, email: str, conversation_id: str, submitted: str) -> CodeCheck:
-        """Check the newest code of this conversation; success yields a fresh token."""
+    def check(
+        self, email: str, conversation_id: str, client: str, submitted: str
+    ) -> CodeCheck | Refusal:
+        """Check the newest code of this conversation; success yields a fresh token.
+
+        The limits come first, so a refused check says nothing about the code.
+        """
+        caller = Caller(conversation_id, client, email)
+        refusal = self._limits.guess_refusal(caller)
+        if refusal is not None:
+            return refusal
         code = submitted_digits(submitted)
         now = self._clock()
         row = self._storage.latest_code(email, conversation_id)
@@ -82,22 +90,26 @@ class Codes:
         if now >= row.expires_at:
             return CodeCheck(status="expired")
         if not hmac.compare_digest(_hash_code(row.salt, code), row.code_hash):
+            self._limits.record(WRONG_CODE, caller)
             attempts = row.attempts + 1
             dead = attempts >= MAX_CODE_ATTEMPTS
             self._storage.count_wrong_attempt(row.id, attempts, dead)
             if dead:
                 return CodeCheck(status="too_many_attempts")
             return CodeCheck(status="wrong_code", attempts_left=MAX_CODE_ATTEMPTS - attempts)
+        self._limits.record(RIGHT_CODE, caller)
         token = secrets.token_urlsafe(32)
         self._storage.use_code(
             row.id, _hash_token(token), email, conversation_id, now, now + TOKEN_TTL_SECONDS
         )
         return CodeCheck(status="verified", token=token)
 
-    def token_email(self, token: str) -> str | None:
-        """The address a still-valid token was issued for, else None."""
+    def token_email(self, token: str, conversation_id: str) -> str | None:
+        """The address a still-valid token was issued for, if this conversation earned it."""
         found = self._storage.token(_hash_token(token))
         if found is None:
             return None
-        email, expires_at = found
+        email, owner, expires_at = found
+        if not hmac.compare_digest(owner.encode(), conversation_id.encode()):
+            return None
         return None if self._clock() >= expires_at else email

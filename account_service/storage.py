@@ -82,13 +82,33 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_by_recipient ON outbox (recipient, id);
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ticket_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id TEXT NOT NULL,
     conversation_id TEXT NOT NULL,
     topic TEXT NOT NULL,
     priority TEXT NOT NULL,
     transcript TEXT NOT NULL,
-    email TEXT,
-    created_at REAL NOT NULL
+    requested_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS limit_events (
+    kind TEXT NOT NULL,
+    address_hash TEXT,
+    conversation_id TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS limit_events_by_time ON limit_events (at);
+CREATE INDEX IF NOT EXISTS limit_events_by_address ON limit_events (address_hash, at);
+CREATE INDEX IF NOT EXISTS limit_events_by_conversation ON limit_events (conversation_id, at);
+CREATE INDEX IF NOT EXISTS limit_events_by_client ON limit_events (client, at);
 """
 
 TABLES = (
@@ -101,6 +121,8 @@ TABLES = (
     "tokens",
     "outbox",
     "tickets",
+    "ticket_requests",
+    "limit_events",
 )
 
 
@@ -157,6 +179,12 @@ class Storage:
             self._db_path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self._db_path))
         conn.row_factory = sqlite3.Row
+        # A commit without a disk flush takes the same few microseconds for every request.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        ticket_columns = {row["name"] for row in conn.execute("PRAGMA table_info(tickets)")}
+        if "transcript" in ticket_columns:  # the one-row-per-request layout of older databases
+            conn.execute("DROP TABLE tickets")
         conn.executescript(_SCHEMA)
         conn.commit()
         self._conn = conn
@@ -303,14 +331,71 @@ class Storage:
                 (token_hash, email, conversation_id, created_at, expires_at),
             )
 
-    def token(self, token_hash: str) -> tuple[str, float] | None:
-        """The address a token was issued for and when it expires."""
+    def token(self, token_hash: str) -> tuple[str, str, float] | None:
+        """The address and conversation a token was issued for, and when it expires."""
         row = self.conn.execute(
-            "SELECT email, expires_at FROM tokens WHERE token_hash = ?", (token_hash,)
+            "SELECT email, conversation_id, expires_at FROM tokens WHERE token_hash = ?",
+            (token_hash,),
         ).fetchone()
         if row is None:
             return None
-        return str(row["email"]), float(row["expires_at"])
+        return str(row["email"]), str(row["conversation_id"]), float(row["expires_at"])
+
+    # -- limit counters --------------------------------------------------------
+
+    def add_limit_event(
+        self,
+        kind: str,
+        address_hash: str | None,
+        conversation_id: str,
+        client: str,
+        at: float,
+    ) -> None:
+        """Count one event; events older than a day, the longest window, go at the same time."""
+        with self.conn:
+            self.conn.execute("DELETE FROM limit_events WHERE at <= ?", (at - DAY_SECONDS,))
+            self.conn.execute(
+                "INSERT INTO limit_events (kind, address_hash, conversation_id, client, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (kind, address_hash, conversation_id, client, at),
+            )
+
+    def limit_event_times(
+        self,
+        kinds: Sequence[str],
+        since: float,
+        *,
+        address: str | None = None,
+        conversation_id: str | None = None,
+        client: str | None = None,
+    ) -> list[float]:
+        """When the matching events after `since` happened, oldest first."""
+        conditions = [f"kind IN ({', '.join('?' * len(kinds))})", "at > ?"]
+        values: list[Any] = [*kinds, since]
+        for column, value in (
+            ("address_hash", address),
+            ("conversation_id", conversation_id),
+            ("client", client),
+        ):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                values.append(value)
+        rows = self.conn.execute(
+            f"SELECT at FROM limit_events WHERE {' AND '.join(conditions)} ORDER BY at, rowid",
+            values,
+        ).fetchall()
+        return [float(row["at"]) for row in rows]
+
+    def conversation_events(
+        self, conversation_id: str, kinds: Sequence[str], since: float
+    ) -> list[tuple[str, float]]:
+        """A conversation's events of these kinds after `since`, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT kind, at FROM limit_events WHERE conversation_id = ?"
+            f" AND kind IN ({', '.join('?' * len(kinds))}) AND at > ? ORDER BY at, rowid",
+            (conversation_id, *kinds, since),
+        ).fetchall()
+        return [(str(row["kind"]), float(row["at"])) for row in rows]
 
     # -- account facts -------------------------------------------------------
 
@@ -393,35 +478,56 @@ class Storage:
 
     # -- tickets -------------------------------------------------------------
 
+    def open_ticket_of(self, conversation_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT ticket_id FROM tickets WHERE conversation_id = ?", (conversation_id,)
+        ).fetchone()
+        return None if row is None else str(row["ticket_id"])
+
     def add_ticket(
         self,
         ticket_id: str,
         conversation_id: str,
         topic: str,
         priority: str,
-        transcript: Sequence[Mapping[str, str]],
-        email: str | None,
+        contact: str,
         created_at: float,
     ) -> bool:
         """Store a ticket; False when `ticket_id` is already taken."""
         try:
             with self.conn:
                 self.conn.execute(
-                    "INSERT INTO tickets (ticket_id, conversation_id, topic, priority,"
-                    " transcript, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ticket_id,
-                        conversation_id,
-                        topic,
-                        priority,
-                        json.dumps(list(transcript)),
-                        email,
-                        created_at,
-                    ),
+                    "INSERT INTO tickets (ticket_id, conversation_id, topic, priority, contact,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (ticket_id, conversation_id, topic, priority, contact, created_at, created_at),
                 )
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def add_ticket_request(
+        self,
+        ticket_id: str,
+        topic: str,
+        priority: str,
+        transcript: Sequence[Mapping[str, str]],
+        contact: str | None,
+        requested_at: float,
+    ) -> None:
+        """Append a request; the ticket takes the higher priority and a newly proven contact."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO ticket_requests (ticket_id, conversation_id, topic, priority,"
+                " transcript, requested_at) SELECT ticket_id, conversation_id, ?, ?, ?, ?"
+                " FROM tickets WHERE ticket_id = ?",
+                (topic, priority, json.dumps(list(transcript)), requested_at, ticket_id),
+            )
+            self.conn.execute(
+                "UPDATE tickets SET updated_at = ?,"
+                " priority = CASE WHEN ? = 'high' THEN 'high' ELSE priority END,"
+                " contact = COALESCE(?, contact) WHERE ticket_id = ?",
+                (requested_at, priority, contact, ticket_id),
+            )
 
     def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(
@@ -429,20 +535,37 @@ class Storage:
         ).fetchone()
         if row is None:
             return None
+        requests = self.conn.execute(
+            "SELECT topic, priority, transcript, requested_at FROM ticket_requests"
+            " WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        ).fetchall()
         return {
             "ticket_id": row["ticket_id"],
             "conversation_id": row["conversation_id"],
             "topic": row["topic"],
             "priority": row["priority"],
-            "transcript": json.loads(row["transcript"]),
-            "email": row["email"],
+            "contact": row["contact"],
             "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "requests": [
+                {
+                    "topic": request["topic"],
+                    "priority": request["priority"],
+                    "requested_at": request["requested_at"],
+                    "transcript": json.loads(request["transcript"]),
+                }
+                for request in requests
+            ],
         }
 
     # -- privacy -------------------------------------------------------------
 
     def forget_conversation(self, conversation_id: str) -> dict[str, int]:
-        """Delete every record tied to one conversation ("forget me")."""
+        """Delete every record tied to one conversation ("forget me").
+
+        The limit counters stay: they hold no address, and forgetting must not reset them.
+        """
         deleted: dict[str, int] = {}
         with self.conn:
             for key, table in (
@@ -450,6 +573,7 @@ class Storage:
                 ("codes", "codes"),
                 ("tokens", "tokens"),
                 ("tickets", "tickets"),
+                ("ticket_requests", "ticket_requests"),
             ):
                 cursor = self.conn.execute(
                     f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,)

@@ -13,6 +13,8 @@ what comes next from that slot.
 from __future__ import annotations
 
 import logging
+import math
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account_client import (
     AccountServiceUnavailable,
     AccountState,
+    CodeCheckResult,
     get_client,
 )
 from actions.typos import split_address, suggested_correction
@@ -38,6 +41,9 @@ ENDED_CODE_REPLIES = {
 }
 
 Events = list[dict[str, Any]]
+
+# The channel's opaque id of the learner's network address (see rasa_addons/channels).
+_CLIENT_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def clean_address(text: str) -> str:
@@ -59,6 +65,21 @@ def known_email(tracker: Tracker) -> str | None:
     """The learner's proven address if there is one, else the one they last typed."""
     email = clean_address(tracker.get_slot("verified_email") or tracker.get_slot("email") or "")
     return email if is_valid_email(email) else None
+
+
+def client_id(tracker: Tracker) -> str | None:
+    """The learner's client id from the message metadata, for the service's limits.
+
+    Without one (rasa shell, tests) the service counts the call in a shared bucket.
+    """
+    metadata = tracker.latest_message.get("metadata") or {}
+    value = metadata.get("client") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) and _CLIENT_ID.match(value) else None
+
+
+def minutes(seconds: int | None) -> int:
+    """A wait as the learner is told it: whole minutes, at least one."""
+    return max(1, math.ceil((seconds or 0) / 60))
 
 
 class ActionCheckAddress(Action):
@@ -121,7 +142,9 @@ class ActionSendCode(Action):
             dispatcher.utter_message(response="utter_ask_code_first")
             return [SlotSet("code_status", "not_sent")]
         try:
-            result = await get_client().request_code(address, str(tracker.sender_id))
+            result = await get_client().request_code(
+                address, str(tracker.sender_id), client_id(tracker)
+            )
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_service_down")
             return [SlotSet("code_status", "unavailable")]
@@ -131,6 +154,11 @@ class ActionSendCode(Action):
         if result.status == "too_many_codes":
             dispatcher.utter_message(response="utter_code_limit")
             return [SlotSet("code_status", "limit")]
+        if result.status == "mail_limit":
+            dispatcher.utter_message(
+                response="utter_mail_limit", minutes=minutes(result.retry_after_seconds)
+            )
+            return [SlotSet("code_status", "mail_limit")]
         dispatcher.utter_message(response="utter_invalid_email", typed=address)
         return [SlotSet("code_status", "refused")]
 
@@ -152,11 +180,12 @@ class ActionVerifyCode(Action):
             dispatcher.utter_message(response="utter_ask_code_first")
             return [SlotSet("code_status", "not_sent")]
         client = get_client()
+        conversation_id = str(tracker.sender_id)
         try:
-            result = await client.verify_code(address, code, str(tracker.sender_id))
+            result = await client.verify_code(address, code, conversation_id, client_id(tracker))
             if result.status != "verified" or not result.token:
-                return self.refused(dispatcher, result.status, result.attempts_left, address)
-            state = await client.account_state(result.token)
+                return self.refused(dispatcher, result, address)
+            state = await client.account_state(result.token, conversation_id)
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_service_down")
             return [SlotSet("code_status", "unavailable")]
@@ -173,12 +202,23 @@ class ActionVerifyCode(Action):
         ]
 
     @staticmethod
-    def refused(
-        dispatcher: CollectingDispatcher, status: str, attempts_left: int | None, address: str
-    ) -> Events:
-        if status == "wrong_code" and attempts_left:
-            dispatcher.utter_message(response="utter_code_wrong", attempts_left=attempts_left)
+    def refused(dispatcher: CollectingDispatcher, result: CodeCheckResult, address: str) -> Events:
+        status = result.status
+        if status == "wrong_code" and result.attempts_left:
+            dispatcher.utter_message(
+                response="utter_code_wrong", attempts_left=result.attempts_left
+            )
             return [SlotSet("code_status", "wrong")]
+        if status == "slow_down":
+            dispatcher.utter_message(
+                response="utter_code_slow_down", seconds=result.retry_after_seconds
+            )
+            return [SlotSet("code_status", "wait")]
+        if status == "guess_limit":
+            dispatcher.utter_message(
+                response="utter_code_guess_limit", minutes=minutes(result.retry_after_seconds)
+            )
+            return [SlotSet("code_status", "blocked")]
         reply = ENDED_CODE_REPLIES.get(status, "utter_code_locked")
         dispatcher.utter_message(response=reply, email=address)
         return [SlotSet("code_status", "ended")]

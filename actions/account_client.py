@@ -3,6 +3,9 @@
 Every failure that is not a documented answer (network error, timeout, 5xx,
 unexpected body) becomes ``AccountServiceUnavailable``, so actions need one
 ``except`` to fall back to a human hand-off instead of crashing mid-dialogue.
+
+Calls name the conversation and, when the channel knows it, the learner's client id; the
+service counts its limits by them. A limit's 429 answer comes back as a typed result.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ __all__ = [
     "EmailChange",
     "Enrolment",
     "InvalidEmail",
+    "MailRequestResult",
     "MissingApiKey",
+    "TicketResult",
     "get_client",
 ]
 
@@ -59,15 +64,29 @@ class InvalidEmail(ValueError):
 
 @dataclass(frozen=True)
 class CodeRequestResult:
-    status: str  # "sent" | "too_many_codes" | "invalid_email"
+    status: str  # "sent" | "too_many_codes" | "mail_limit" | "invalid_email"
     retry_after_seconds: int | None = None
 
 
 @dataclass(frozen=True)
 class CodeCheckResult:
-    status: str  # "verified" | "wrong_code" | "expired" | "too_many_attempts" | ...
+    status: str  # "verified" | "wrong_code" | "expired" | ... | "slow_down" | "guess_limit"
     token: str | None = None
     attempts_left: int | None = None
+    retry_after_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class MailRequestResult:
+    status: str  # "accepted" | "mail_limit"
+    retry_after_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    status: str  # "opened" | "added" (to the conversation's ticket) | "ticket_limit"
+    ticket_id: str | None = None
+    retry_after_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +196,19 @@ def _error_of(data: Any) -> str | None:
     return data.get("error") if isinstance(data, dict) else None
 
 
+def _limit(status: int, data: Any, errors: tuple[str, ...]) -> tuple[str, int] | None:
+    """A documented 429 answer: the limit's name and the seconds to wait; else None."""
+    error = _error_of(data)
+    if status != 429 or error not in errors:
+        return None
+    return str(error), _get(data, "retry_after_seconds", int)
+
+
+def _who(conversation_id: str, client: str | None) -> dict[str, str]:
+    """The fields the service counts its limits by; no client id goes in the shared bucket."""
+    return {"conversation_id": conversation_id, **({"client": client} if client else {})}
+
+
 class AccountClient:
     """Typed async calls to the account service over one shared HTTP session."""
 
@@ -274,38 +306,51 @@ class AccountClient:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, UnicodeDecodeError):
             raise AccountServiceUnavailable() from None
 
-    async def _accepted(self, path: str, body: Mapping[str, Any]) -> None:
-        status, data = await self._call("POST", path, json=body)
+    async def _mail(
+        self, path: str, email: str, conversation_id: str, client: str | None
+    ) -> MailRequestResult:
+        status, data = await self._call(
+            "POST", path, json={"email": email, **_who(conversation_id, client)}
+        )
         if status == 400 and _error_of(data) == "invalid_email":
             raise InvalidEmail("The address is not well formed.")
+        limited = _limit(status, data, ("mail_limit",))
+        if limited:
+            return MailRequestResult(status=limited[0], retry_after_seconds=limited[1])
         if status != 202:
             raise _unexpected()
+        return MailRequestResult(status="accepted")
 
     # -- public API ----------------------------------------------------------
 
-    async def request_code(self, email: str, conversation_id: str) -> CodeRequestResult:
+    async def request_code(
+        self, email: str, conversation_id: str, client: str | None = None
+    ) -> CodeRequestResult:
         status, data = await self._call(
-            "POST", "/codes", json={"email": email, "conversation_id": conversation_id}
+            "POST", "/codes", json={"email": email, **_who(conversation_id, client)}
         )
         if status == 202 and isinstance(data, dict) and data.get("status") == "sent":
             return CodeRequestResult(status="sent")
-        if status == 429 and _error_of(data) == "too_many_codes":
-            return CodeRequestResult(
-                status="too_many_codes",
-                retry_after_seconds=_get(data, "retry_after_seconds", int),
-            )
+        limited = _limit(status, data, ("too_many_codes", "mail_limit"))
+        if limited:
+            return CodeRequestResult(status=limited[0], retry_after_seconds=limited[1])
         if status == 400 and _error_of(data) == "invalid_email":
             return CodeRequestResult(status="invalid_email")
         raise _unexpected()
 
-    async def verify_code(self, email: str, code: str, conversation_id: str) -> CodeCheckResult:
+    async def verify_code(
+        self, email: str, code: str, conversation_id: str, client: str | None = None
+    ) -> CodeCheckResult:
         status, data = await self._call(
             "POST",
             "/codes/verify",
-            json={"email": email, "code": code, "conversation_id": conversation_id},
+            json={"email": email, "code": code, **_who(conversation_id, client)},
         )
         if status == 400 and _error_of(data) == "invalid_email":
             return CodeCheckResult(status="invalid_email")
+        limited = _limit(status, data, ("slow_down", "guess_limit"))
+        if limited:
+            return CodeCheckResult(status=limited[0], retry_after_seconds=limited[1])
         if status != 200:
             raise _unexpected()
         data = _as_dict(data)
@@ -318,9 +363,13 @@ class AccountClient:
             return CodeCheckResult(status=result, attempts_left=_get(data, "attempts_left", int))
         return CodeCheckResult(status=result)
 
-    async def account_state(self, token: str) -> AccountState | None:
+    async def account_state(self, token: str, conversation_id: str) -> AccountState | None:
+        """The proven account's facts; None when the token is unknown, expired or was
+        earned in another conversation."""
         status, data = await self._call(
-            "GET", "/accounts/state", headers={"X-Verification-Token": token}
+            "GET",
+            "/accounts/state",
+            headers={"X-Verification-Token": token, "X-Conversation-Id": conversation_id},
         )
         if status == 401 and _error_of(data) == "invalid_token":
             return None
@@ -342,15 +391,15 @@ class AccountClient:
         organization = _optional(data, "organization", str)
         return organization if _get(data, "sso_required", bool) else None
 
-    async def send_password_reset(self, email: str, conversation_id: str) -> None:
-        await self._accepted(
-            "/password-reset", {"email": email, "conversation_id": conversation_id}
-        )
+    async def send_password_reset(
+        self, email: str, conversation_id: str, client: str | None = None
+    ) -> MailRequestResult:
+        return await self._mail("/password-reset", email, conversation_id, client)
 
-    async def send_verification_email(self, email: str, conversation_id: str) -> None:
-        await self._accepted(
-            "/verification-email", {"email": email, "conversation_id": conversation_id}
-        )
+    async def send_verification_email(
+        self, email: str, conversation_id: str, client: str | None = None
+    ) -> MailRequestResult:
+        return await self._mail("/verification-email", email, conversation_id, client)
 
     async def create_ticket(
         self,
@@ -359,9 +408,11 @@ class AccountClient:
         priority: str,
         transcript: Sequence[Mapping[str, str]],
         email: str | None = None,
-    ) -> str:
+        client: str | None = None,
+    ) -> TicketResult:
+        """Opens the conversation's ticket, or adds this request to the one it has."""
         body: dict[str, Any] = {
-            "conversation_id": conversation_id,
+            **_who(conversation_id, client),
             "topic": topic,
             "priority": priority,
             "transcript": [{"sender": turn["sender"], "text": turn["text"]} for turn in transcript],
@@ -369,11 +420,16 @@ class AccountClient:
         if email is not None:
             body["email"] = email
         status, data = await self._call("POST", "/tickets", json=body)
-        if status == 400 and _error_of(data) == "invalid_email":
-            raise InvalidEmail("The address is not well formed.")
-        if status != 201:
+        limited = _limit(status, data, ("ticket_limit",))
+        if limited:
+            return TicketResult(status=limited[0], retry_after_seconds=limited[1])
+        if status not in (200, 201):
             raise _unexpected()
-        return str(_get(_as_dict(data), "ticket_id", str))
+        data = _as_dict(data)
+        added = _get(data, "added_to_existing", bool)
+        return TicketResult(
+            status="added" if added else "opened", ticket_id=_get(data, "ticket_id", str)
+        )
 
     async def outbox(self, address: str) -> list[dict[str, Any]]:
         status, data = await self._call("GET", "/outbox", params={"to": address})

@@ -1,4 +1,9 @@
-"""Handing over to a person: a support ticket with the masked chat transcript."""
+"""Handing over to a person: a support ticket with the masked chat transcript.
+
+A conversation has one ticket: asking again adds the request to it, and the learner is told
+it is the same number. Support replies only to a proven address; otherwise the learner is
+told to reach them through the Contact Us form with their account's address.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.account_check import client_id
 from actions.account_client import AccountServiceUnavailable, get_client
 from common.addresses import mask_addresses_in_text
 from common.codes import TYPED_CODE
 
 # A possible takeover goes to the front of the queue.
 URGENT_TOPICS = frozenset({"email_change"})
+
+# The reply by (ticket result, whether support has a proven address to reply to).
+TICKET_REPLIES = {
+    ("opened", True): "utter_ticket_opened",
+    ("opened", False): "utter_ticket_opened_no_contact",
+    ("added", True): "utter_ticket_added",
+    ("added", False): "utter_ticket_added_no_contact",
+}
 
 
 def masked(text: str) -> str:
@@ -42,20 +56,20 @@ class ActionOpenTicket(Action):
         topic = tracker.get_slot("topic") or "general"
         contact = tracker.get_slot("verified_email")
         try:
-            ticket_id = await get_client().create_ticket(
+            result = await get_client().create_ticket(
                 conversation_id=str(tracker.sender_id),
                 topic=topic,
                 priority="high" if topic in URGENT_TOPICS else "normal",
                 transcript=transcript(tracker),
                 email=contact,
+                client=client_id(tracker),
             )
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_ticket_failed")
             return []
-        if contact:
-            dispatcher.utter_message(
-                response="utter_ticket_opened", ticket_id=ticket_id, contact=contact
-            )
-        else:
-            dispatcher.utter_message(response="utter_ticket_opened_no_contact", ticket_id=ticket_id)
-        return [SlotSet("ticket_id", ticket_id)]
+        if result.status == "ticket_limit" or result.ticket_id is None:
+            dispatcher.utter_message(response="utter_ticket_limit")
+            return []
+        reply = TICKET_REPLIES[(result.status, bool(contact))]
+        dispatcher.utter_message(response=reply, ticket_id=result.ticket_id, contact=contact)
+        return [SlotSet("ticket_id", result.ticket_id)]

@@ -1,7 +1,8 @@
 """Mails the learner asked for: a password reset, a new verification email.
 
 The reply is the same whether or not the address has an account; only an address the
-learner has proven gets the plain "it's on its way".
+learner has proven gets the plain "it's on its way". When the service's mail budget is
+spent, `mail_status` is set to `limit` and the rules offer the way forward.
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_check import known_email
-from actions.account_client import AccountServiceUnavailable, InvalidEmail, get_client
+from actions.account_check import client_id, known_email, minutes
+from actions.account_client import (
+    AccountServiceUnavailable,
+    InvalidEmail,
+    MailRequestResult,
+    get_client,
+)
 
-Send = Callable[[str, str], Awaitable[None]]
+Send = Callable[[str, str, str | None], Awaitable[MailRequestResult]]
 
 
 async def send_mail(
@@ -32,15 +39,21 @@ async def send_mail(
         dispatcher.utter_message(response="utter_ask_other_address")
         return []
     try:
-        await send(address, str(tracker.sender_id))
+        result = await send(address, str(tracker.sender_id), client_id(tracker))
     except InvalidEmail:
         dispatcher.utter_message(response="utter_invalid_email", typed=address)
+        return []
     except AccountServiceUnavailable:
         dispatcher.utter_message(response="utter_service_down")
-    else:
-        proven = address == tracker.get_slot("verified_email")
-        dispatcher.utter_message(response=proven_reply if proven else reply, email=address)
-    return []
+        return []
+    if result.status == "mail_limit":
+        dispatcher.utter_message(
+            response="utter_mail_limit", minutes=minutes(result.retry_after_seconds)
+        )
+        return [SlotSet("mail_status", "limit")]
+    proven = address == tracker.get_slot("verified_email")
+    dispatcher.utter_message(response=proven_reply if proven else reply, email=address)
+    return [SlotSet("mail_status", None)]
 
 
 class MailAction(Action, abc.ABC):

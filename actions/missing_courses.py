@@ -24,7 +24,9 @@ class ActionListCourses(Action):
     ) -> list[dict[str, Any]]:
         token = tracker.get_slot("verification_token")
         try:
-            state = await get_client().account_state(token) if token else None
+            state = (
+                await get_client().account_state(token, str(tracker.sender_id)) if token else None
+            )
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_service_down")
             return []

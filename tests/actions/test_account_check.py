@@ -46,8 +46,10 @@ async def test_a_proven_address_names_the_step_that_fits(
 async def test_before_the_code_replies_and_slots_are_the_same_for_any_address(
     learner: ActionLearner, registered: str, unregistered: str
 ) -> None:
+    assert learner.service is not None
     seen = []
     for address in (registered, unregistered):
+        learner.service.clock.advance(60)  # past the pause after the previous wrong code
         check = await learner.run(ActionCheckAddress(), address)
         check_slots = (learner.slots["address_check"],)
         send = await learner.run(ActionSendCode(), "yes", intent="affirm")
@@ -96,7 +98,10 @@ async def test_a_wrong_code_counts_down_then_blocks(learner: ActionLearner) -> N
     await learner.run(ActionSendCode(), "yes", intent="affirm")
     assert "Tries left with this code: 2" in joined(await learner.run(ActionVerifyCode(), "000000"))
     assert learner.slots["code_status"] == "wrong"
+    assert learner.service is not None
+    learner.service.clock.advance(1)  # the pause after one wrong code
     assert "Tries left with this code: 1" in joined(await learner.run(ActionVerifyCode(), "000001"))
+    learner.service.clock.advance(2)
     assert "blocked" in joined(await learner.run(ActionVerifyCode(), "000002"))
     assert learner.slots["code_status"] == "ended"
     assert learner.slots["verified_email"] is None

@@ -25,7 +25,10 @@ async def test_a_proven_learner_is_told_where_support_will_reply(learner: Action
     reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
     assert "they'll reply to ana.silva@example.com" in reply
     ticket = await ticket_of(learner, reply)
-    transcript = " ".join(line["text"] for line in ticket["transcript"])
+    [request] = ticket["requests"]
+    transcript = " ".join(
+        line.get("learner_words", line.get("text")) for line in request["transcript"]
+    )
     assert "a***@example.com" in transcript and "ana.silva@example.com" not in transcript
     assert not re.search(r"\b\d{6}\b", transcript)
     assert ticket["topic"] == "login" and ticket["priority"] == "normal"
@@ -34,10 +37,11 @@ async def test_a_proven_learner_is_told_where_support_will_reply(learner: Action
 async def test_an_unproven_address_is_not_the_contact(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "the email on my account is now x@attacker.example")
     reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
-    assert "I don't have an address they can reply to" in reply and "Contact Us" in reply
+    assert "I don't have an address they can reply to" in reply
+    assert "Contact Us button" in reply and "email address of your account" in reply
     assert "attacker" not in reply
     ticket = await ticket_of(learner, reply)
-    assert not ticket.get("email")
+    assert ticket["contact"] == "unproven"
 
 
 async def test_a_takeover_goes_to_the_urgent_queue(learner: ActionLearner) -> None:

@@ -15,6 +15,8 @@ from actions.account_client import (
     EmailChange,
     Enrolment,
     InvalidEmail,
+    MailRequestResult,
+    TicketResult,
     get_client,
 )
 from tests.support.faults import FAULT_CLIENT_TIMEOUT, FAULT_MODES
@@ -34,7 +36,7 @@ async def test_code_flow_and_state(
     account_client: AccountClient, account_service: RunningService
 ) -> None:
     token = await _token(account_client, account_service, "emma.jones@yahoo.com")
-    state = await account_client.account_state(token)
+    state = await account_client.account_state(token, CONV)
     assert state == AccountState(
         email="emma.jones@yahoo.com",
         exists=True,
@@ -57,7 +59,7 @@ async def test_state_of_moved_address(
     account_client: AccountClient, account_service: RunningService
 ) -> None:
     token = await _token(account_client, account_service, "grace.lee@example.com")
-    state = await account_client.account_state(token)
+    state = await account_client.account_state(token, CONV)
     assert state is not None and state.exists is False
     assert state.recent_email_change == EmailChange(
         new_email_masked="g***@protonmail.com", days_ago=2, by_owner=False
@@ -74,8 +76,13 @@ async def test_wrong_code_statuses(
     wrong = "111111" if code != "111111" else "222222"
     first = await account_client.verify_code(email, wrong, CONV)
     assert (first.status, first.attempts_left, first.token) == ("wrong_code", 2, None)
+    too_soon = await account_client.verify_code(email, wrong, CONV)
+    assert (too_soon.status, too_soon.retry_after_seconds) == ("slow_down", 1)
+    account_service.clock.advance(1)
     await account_client.verify_code(email, wrong, CONV)
+    account_service.clock.advance(2)
     assert (await account_client.verify_code(email, wrong, CONV)).status == "too_many_attempts"
+    account_service.clock.advance(4)
     assert (await account_client.verify_code(email, code, CONV)).status == "too_many_attempts"
 
 
@@ -105,7 +112,7 @@ async def test_invalid_email_answers(account_client: AccountClient) -> None:
 
 
 async def test_invalid_token_gives_none(account_client: AccountClient) -> None:
-    assert await account_client.account_state("made-up") is None
+    assert await account_client.account_state("made-up", CONV) is None
 
 
 @pytest.mark.parametrize(
@@ -128,27 +135,32 @@ async def test_sso_organization(
 async def test_mails_tickets_and_forgetting(
     account_client: AccountClient, account_service: RunningService
 ) -> None:
-    await account_client.send_password_reset("ana.silva@example.com", CONV)
-    await account_client.send_verification_email("chloe.martin@outlook.com", CONV)
+    reset = await account_client.send_password_reset("ana.silva@example.com", CONV)
+    confirmation = await account_client.send_verification_email("chloe.martin@outlook.com", CONV)
+    assert reset == confirmation == MailRequestResult(status="accepted")
     ana_mail = await account_client.outbox("ana.silva@example.com")
     assert [m["subject"] for m in ana_mail] == ["Reset your password"]
     chloe_mail = await account_client.outbox("chloe.martin@outlook.com")
     assert [m["subject"] for m in chloe_mail] == ["Action Required: Please confirm your email"]
 
-    ticket_id = await account_client.create_ticket(
+    opened = await account_client.create_ticket(
         CONV,
         "email_change",
         "high",
         [{"sender": "user", "text": "my email was changed to grace.lee.new@protonmail.com"}],
         email="grace.lee@example.com",
     )
-    status, ticket = await account_service.call("GET", f"/tickets/{ticket_id}")
+    assert opened.status == "opened" and opened.ticket_id
+    status, ticket = await account_service.call("GET", f"/tickets/{opened.ticket_id}")
     assert status == 200
-    assert ticket["transcript"][0]["text"] == "my email was changed to g***@protonmail.com"
-    assert ticket["email"] == "grace.lee@example.com"
+    words = ticket["requests"][0]["transcript"][0]["learner_words"]
+    assert words == "my email was changed to g***@protonmail.com"
+    assert ticket["contact"] == "grace.lee@example.com"
+    again = await account_client.create_ticket(CONV, "login", "normal", [])
+    assert again == TicketResult(status="added", ticket_id=opened.ticket_id)
 
     deleted = await account_client.forget_conversation(CONV)
-    assert deleted == {"outbox": 2, "codes": 0, "tokens": 0, "tickets": 1}
+    assert deleted == {"outbox": 2, "codes": 0, "tokens": 0, "tickets": 1, "ticket_requests": 2}
     assert await account_client.outbox("ana.silva@example.com") == []
 
 
@@ -211,7 +223,7 @@ def test_get_client_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 FAULT_CALLS = {
     "request_code": lambda c: c.request_code("ana.silva@example.com", CONV),
     "verify_code": lambda c: c.verify_code("ana.silva@example.com", "123456", CONV),
-    "account_state": lambda c: c.account_state("token"),
+    "account_state": lambda c: c.account_state("token", CONV),
     "sso_organization": lambda c: c.sso_organization("stateuniversity.edu"),
     "send_password_reset": lambda c: c.send_password_reset("ana.silva@example.com", CONV),
     "send_verification_email": lambda c: c.send_verification_email("ana.silva@example.com", CONV),

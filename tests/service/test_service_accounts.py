@@ -90,8 +90,11 @@ PERSONAS = {
 }
 
 
-async def _state_for(service: RunningService, token: str) -> tuple[int, Any]:
-    return await service.call("GET", "/accounts/state", headers={"X-Verification-Token": token})
+async def _state_for(
+    service: RunningService, token: str, conversation_id: str = "conv-test"
+) -> tuple[int, Any]:
+    headers = {"X-Verification-Token": token, "X-Conversation-Id": conversation_id}
+    return await service.call("GET", "/accounts/state", headers=headers)
 
 
 @pytest.mark.parametrize("email", sorted(PERSONAS))
@@ -121,8 +124,8 @@ async def test_invalid_token_is_rejected(account_service: RunningService, token:
 async def test_token_only_reveals_its_own_address(account_service: RunningService) -> None:
     ana = await account_service.verified_token("ana.silva@example.com", "conv-ana")
     ben = await account_service.verified_token("ben.okafor@gmail.com", "conv-ben")
-    _, ana_state = await _state_for(account_service, ana)
-    _, ben_state = await _state_for(account_service, ben)
+    _, ana_state = await _state_for(account_service, ana, "conv-ana")
+    _, ben_state = await _state_for(account_service, ben, "conv-ben")
     assert ana_state["email"] == "ana.silva@example.com"
     assert ben_state["email"] == "ben.okafor@gmail.com"
     assert "Machine Learning" not in str(ben_state)
@@ -130,7 +133,7 @@ async def test_token_only_reveals_its_own_address(account_service: RunningServic
     status, body = await account_service.call(
         "GET",
         "/accounts/state",
-        headers={"X-Verification-Token": ben},
+        headers={"X-Verification-Token": ben, "X-Conversation-Id": "conv-ben"},
         params={"email": "ana.silva@example.com"},
     )
     assert status == 200 and body["email"] == "ben.okafor@gmail.com"

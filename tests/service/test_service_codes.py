@@ -24,6 +24,14 @@ def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
+async def _verify_later(
+    service: RunningService, code: str, email: str = ANA, conv: str = CONV
+) -> tuple[int, dict]:
+    """A check after the pause that follows wrong codes (limits.py) has passed."""
+    service.clock.advance(60)
+    return await _verify(service, code, email, conv)
+
+
 async def test_code_mail_and_successful_verification(account_service: RunningService) -> None:
     status, body = await _request(account_service)
     assert (status, body) == (202, {"status": "sent"})
@@ -57,23 +65,26 @@ async def test_wrong_codes_count_down_then_the_code_is_dead(
         200,
         {"status": "wrong_code", "attempts_left": 2},
     )
-    assert await _verify(account_service, _wrong(code)) == (
+    assert await _verify_later(account_service, _wrong(code)) == (
         200,
         {"status": "wrong_code", "attempts_left": 1},
     )
-    assert await _verify(account_service, _wrong(code)) == (200, {"status": "too_many_attempts"})
+    assert await _verify_later(account_service, _wrong(code)) == (
+        200,
+        {"status": "too_many_attempts"},
+    )
     # Even the right code no longer works once the tries are used up.
-    assert await _verify(account_service, code) == (200, {"status": "too_many_attempts"})
+    assert await _verify_later(account_service, code) == (200, {"status": "too_many_attempts"})
 
 
 async def test_new_code_after_dead_code_works(account_service: RunningService) -> None:
     await _request(account_service)
     code = await account_service.latest_code(ANA)
     for _ in range(3):
-        await _verify(account_service, _wrong(code))
+        await _verify_later(account_service, _wrong(code))
     await _request(account_service)
     fresh = await account_service.latest_code(ANA)
-    status, body = await _verify(account_service, fresh)
+    status, body = await _verify_later(account_service, fresh)
     assert body["status"] == "verified"
 
 
@@ -105,7 +116,7 @@ async def test_newer_code_replaces_older_one(account_service: RunningService) ->
     if first != second:
         status, body = await _verify(account_service, first)
         assert body["status"] == "wrong_code"
-    assert (await _verify(account_service, second))[1]["status"] == "verified"
+    assert (await _verify_later(account_service, second))[1]["status"] == "verified"
 
 
 async def test_code_expires_after_ten_minutes(account_service: RunningService) -> None:
@@ -159,7 +170,7 @@ async def test_quota_applies_to_unregistered_addresses_too(
 
 async def test_token_expires_after_thirty_minutes(account_service: RunningService) -> None:
     token = await account_service.verified_token(ANA)
-    headers = {"X-Verification-Token": token}
+    headers = {"X-Verification-Token": token, "X-Conversation-Id": "conv-test"}
     account_service.clock.advance(29 * 60)
     assert (await account_service.call("GET", "/accounts/state", headers=headers))[0] == 200
     account_service.clock.advance(2 * 60)
@@ -175,7 +186,9 @@ async def test_code_for_unregistered_address_is_mailed_and_verifiable(
     nobody = "frank.muller@gmail.com"
     token = await account_service.verified_token(nobody)
     status, state = await account_service.call(
-        "GET", "/accounts/state", headers={"X-Verification-Token": token}
+        "GET",
+        "/accounts/state",
+        headers={"X-Verification-Token": token, "X-Conversation-Id": "conv-test"},
     )
     assert status == 200
     assert state["exists"] is False

@@ -1,0 +1,158 @@
+"""Limits that keep the service from being turned against learners: every figure is here.
+
+Each request that can cause a mail, each code check and each new ticket is stored as an
+event keyed by a hash of the address, the conversation and the client (an opaque id of the
+learner's network address, sent by the assistant). Events live in SQLite for 24 hours and
+forgetting a conversation keeps them, so neither a restart nor "forget me" resets a limit.
+Mail limits are checked before any account lookup, so a refusal is the same for any address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from account_service.storage import DAY_SECONDS, Clock, Storage
+
+MINUTE = 60
+HOUR = 60 * MINUTE
+
+# Calls that carry no client id (rasa shell, scripts) share one bucket.
+UNKNOWN_CLIENT = "unknown"
+
+MAIL_KINDS = ("mail:code", "mail:reset", "mail:confirm")
+WRONG_CODE = "code:wrong"
+RIGHT_CODE = "code:right"
+TICKET = "ticket"
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most `limit` events per `scope` key in any rolling `seconds`."""
+
+    limit: int
+    seconds: int
+    scope: str  # "address", "conversation", "client" or "address_client"
+
+
+# One budget for every mail the assistant can cause (codes, resets, confirmations).
+MAIL_BUDGET = (
+    # A burst from many throwaway conversations lands at most 3 mails at once in an inbox.
+    Window(3, 15 * MINUTE, "address"),
+    # The owner still gets a code and a reset within the hour, nobody gets a flood.
+    Window(4, HOUR, "address"),
+    # The most any inbox receives from the assistant in a day, however many clients ask.
+    Window(6, DAY_SECONDS, "address"),
+    # One learner needs a code and a mail or two; more across addresses is spraying.
+    Window(3, HOUR, "conversation"),
+    # A campus or office behind one network address shares this, so it is generous...
+    Window(10, HOUR, "client"),
+    # ... and still caps what one network address can send to strangers in a day.
+    Window(30, DAY_SECONDS, "client"),
+)
+
+# Codes per address counted per client: throwaway conversations elsewhere cannot use up
+# the owner's codes (the mail budget above still caps what the inbox receives).
+CODE_QUOTA = (Window(3, HOUR, "address_client"),)
+
+# Wrong codes, across codes: each code allows 3 tries (codes.py); these stop a guesser
+# from asking for code after code. With 6 digits, 5 guesses an hour is a 1 in 200,000 chance.
+GUESS_LIMITS = (
+    Window(5, HOUR, "address"),
+    # One conversation guessing at several addresses.
+    Window(6, HOUR, "conversation"),
+    # Many conversations from one network address; a shared campus still gets 12.
+    Window(12, HOUR, "client"),
+)
+
+# After the n-th wrong code in a row in a conversation, the next check waits
+# min(2 ** (n - 1), 60) seconds: no cost to a typo, a real cost to a script.
+MAX_GUESS_DELAY_SECONDS = 60
+
+# New support tickets from one network address in a day (a conversation reuses its own).
+TICKET_LIMITS = (Window(5, DAY_SECONDS, "client"),)
+
+
+def address_hash(email: str) -> str:
+    """Counters are keyed by a hash so the limits table holds no addresses."""
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request counts against."""
+
+    conversation_id: str
+    client: str = UNKNOWN_CLIENT
+    email: str | None = None
+
+    @property
+    def address(self) -> str | None:
+        return address_hash(self.email) if self.email is not None else None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request turned down by a limit: the API's `error` and how long to wait."""
+
+    error: str
+    retry_after_seconds: int
+
+
+class Limits:
+    """Counts events and turns down what goes over a limit."""
+
+    def __init__(self, storage: Storage, clock: Clock) -> None:
+        self._storage = storage
+        self._clock = clock
+
+    def refusal(
+        self, error: str, kinds: Sequence[str], windows: Sequence[Window], caller: Caller
+    ) -> Refusal | None:
+        """A refusal until every window has room again for `caller`; None when it has now."""
+        now = self._clock()
+        longest = 0.0
+        for window in windows:
+            times = self._storage.limit_event_times(
+                kinds,
+                now - window.seconds,
+                address=caller.address if "address" in window.scope else None,
+                conversation_id=caller.conversation_id if window.scope == "conversation" else None,
+                client=caller.client if "client" in window.scope else None,
+            )
+            if len(times) >= window.limit:
+                frees_at = times[len(times) - window.limit] + window.seconds
+                longest = max(longest, frees_at - now)
+        if longest <= 0:
+            return None
+        return Refusal(error, max(1, math.ceil(longest)))
+
+    def mail_refusal(self, caller: Caller) -> Refusal | None:
+        return self.refusal("mail_limit", MAIL_KINDS, MAIL_BUDGET, caller)
+
+    def guess_refusal(self, caller: Caller) -> Refusal | None:
+        """The growing pause after wrong codes in a row, then the hourly wrong-code limits."""
+        delay = self._guess_delay(caller.conversation_id)
+        if delay > 0:
+            return Refusal("slow_down", delay)
+        return self.refusal("guess_limit", (WRONG_CODE,), GUESS_LIMITS, caller)
+
+    def record(self, kind: str, caller: Caller) -> None:
+        self._storage.add_limit_event(
+            kind, caller.address, caller.conversation_id, caller.client, self._clock()
+        )
+
+    def _guess_delay(self, conversation_id: str) -> int:
+        now = self._clock()
+        outcomes = self._storage.conversation_events(
+            conversation_id, (WRONG_CODE, RIGHT_CODE), now - DAY_SECONDS
+        )
+        run: list[float] = []
+        for kind, at in outcomes:
+            run = [*run, at] if kind == WRONG_CODE else []
+        if not run:
+            return 0
+        delay = min(2 ** (len(run) - 1), MAX_GUESS_DELAY_SECONDS)
+        return max(0, math.ceil(run[-1] + delay - now))

@@ -1,0 +1,54 @@
+"""The mail endpoints take as long for a registered address as for an unregistered one, so
+response times cannot be used to find out who has an account."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+from scipy.stats import mannwhitneyu
+
+from tests.support.service_fixtures import RunningService
+
+# The registered address of each endpoint is one the service does write a mail for.
+REGISTERED = {
+    "/password-reset": "ana.silva@example.com",
+    "/verification-email": "chloe.martin@outlook.com",
+}
+UNREGISTERED = "nobody.here@example.org"
+REQUESTS = 200
+DAY = 24 * 60 * 60
+
+
+async def _timed(service: RunningService, path: str, email: str, index: int) -> float:
+    # A day apart, so every request is within the limits and does the full work.
+    service.clock.advance(DAY)
+    body = {"email": email, "conversation_id": f"timing-{index}", "client": f"{index:016x}"}
+    started = time.perf_counter()
+    status, _ = await service.call("POST", path, json=body)
+    elapsed = time.perf_counter() - started
+    assert status == 202
+    return elapsed
+
+
+@pytest.mark.parametrize("path", sorted(REGISTERED))
+async def test_registered_and_unregistered_take_the_same_time(
+    account_service: RunningService, path: str
+) -> None:
+    for index in range(10):  # warm up connections and caches
+        await _timed(account_service, path, UNREGISTERED, REQUESTS + index)
+    times: dict[str, list[float]] = {"registered": [], "unregistered": []}
+    for index in range(REQUESTS):
+        persona = "registered" if index % 2 == 0 else "unregistered"
+        email = REGISTERED[path] if persona == "registered" else UNREGISTERED
+        times[persona].append(await _timed(account_service, path, email, index))
+    registered = statistics.median(times["registered"])
+    unregistered = statistics.median(times["unregistered"])
+    assert abs(registered - unregistered) <= 0.2 * min(registered, unregistered), (
+        registered,
+        unregistered,
+    )
+    assert mannwhitneyu(times["registered"], times["unregistered"]).pvalue >= 0.01
+    # The registered address did get its mail: the work was done, only later.
+    assert len(await account_service.outbox(REGISTERED[path])) == REQUESTS // 2
