@@ -66,6 +66,24 @@ def test_login_with_code_from_demo_mailbox(page: Page, web_url: str) -> None:
     screenshot(page, "desktop-code-from-mailbox")
 
 
+def test_browser_keeps_no_code_and_no_address(page: Page, web_url: str) -> None:
+    widget = open_widget(page, web_url)
+    widget.send("I can't log in")
+    widget.send("ben.okafor@gmail.com")
+    widget.click_reply("Yes, send the code")
+    code = read_code_in_mailbox(page, "ben.okafor@gmail.com")
+    widget.send(f"{code[:3]} {code[3:]}")
+    widget.send(code)
+    widget.wait_for_bot("Google")
+    stored = str(page.evaluate("() => JSON.stringify({ ...localStorage })"))
+    assert "b***@gmail.com" in stored
+    for secret in (code, code[:3] + " " + code[3:], "ben.okafor"):
+        assert secret not in stored, secret
+    page.reload()
+    widget = Widget(page)
+    expect(widget.user_messages().last).to_have_text("******")
+
+
 def test_quick_reply_sends_payload_shows_title_and_goes_away(page: Page, web_url: str) -> None:
     widget = open_widget(page, web_url)
     count = widget.quick_replies.count()
@@ -91,7 +109,8 @@ def test_reload_keeps_history_and_the_same_conversation(page: Page, web_url: str
     expect(widget.panel).to_be_visible()
     widget.wait_online()
     expect(widget.log.locator(".message")).to_have_count(bubbles)
-    expect(widget.user_messages()).to_have_text(["I can't log in", "ben.okafor@gmail.com"])
+    # What the browser kept has the address masked.
+    expect(widget.user_messages()).to_have_text(["I can't log in", "b***@gmail.com"])
     assert widget.session_id() == session
     # The pending question's buttons come back, and the bot still knows the address.
     widget.click_reply("Yes, send the code")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
 
 import pytest
 
 from rasa_addons.channels.guard import (
     EMPTY_REPLY,
     MAX_MESSAGE_CHARS,
+    MAX_REQUEST_BYTES,
     NO_WORDS_REPLY,
     TOO_LONG_REPLY,
     TROUBLE_REPLY,
@@ -46,7 +49,7 @@ def assert_no_account_facts(text: str) -> None:
         ("", EMPTY_REPLY),
         ("   \n\t  ", EMPTY_REPLY),
         ("\x00\x07\x1b", EMPTY_REPLY),
-        ("x" * 100_000, TOO_LONG_REPLY),
+        ("x" * 60_000, TOO_LONG_REPLY),
         ("y" * (MAX_MESSAGE_CHARS + 1), TOO_LONG_REPLY),
         ("😀😀😀", NO_WORDS_REPLY),
         ("🙏", NO_WORDS_REPLY),
@@ -59,6 +62,16 @@ def test_messages_answered_by_the_channel(stack: Stack, message: str, expected: 
     assert chat.say(message) == [expected]
     # Never handed to NLU, so nothing is stored for it.
     assert chat.events() == []
+
+
+def test_oversized_body_is_refused_unread(stack: Stack) -> None:
+    chat = RestLearner(stack.config)
+    assert 100_000 > MAX_REQUEST_BYTES
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        chat.say("x" * 100_000)
+    assert refused.value.code == 413
+    assert chat.events() == []
+    assert_still_running(stack)
 
 
 def test_missing_or_non_text_message_fields(stack: Stack) -> None:
@@ -190,13 +203,23 @@ def test_code_requests_beyond_the_limit(stack: Stack) -> None:
     assert len(chat.outbox(address)) == 3
 
 
+def text_in_good_time(chat: RestLearner, message: str) -> str:
+    """The reply; a message refused for coming too fast is sent again when the server says."""
+    try:
+        return chat.text(message)
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 429, refused
+        time.sleep(int(refused.headers["Retry-After"]))
+        return chat.text(message)
+
+
 def test_dozens_of_addresses_in_one_conversation(stack: Stack) -> None:
     chat = RestLearner(stack.config)
     chat.say("I can't log in")
     seeded = ["ana.silva@example.com", "ben.okafor@gmail.com", "chloe.martin@outlook.com"]
     addresses = seeded + [unique_address(f"many{number}") for number in range(27)]
     for address in addresses:
-        reply = chat.text(f"my email is {address}")
+        reply = text_in_good_time(chat, f"my email is {address}")
         assert f"shall I email a 6-digit code to {address}" in reply
         assert_no_account_facts(reply)
     assert_still_running(stack)

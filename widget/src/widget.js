@@ -59,13 +59,16 @@ export function renderRichText(text) {
   return fragment;
 }
 
-function newId() {
-  if (window.crypto && typeof window.crypto.randomUUID === "function") {
-    return window.crypto.randomUUID().replace(/-/g, "");
-  }
-  const bytes = new Uint8Array(16);
-  window.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+// What the browser keeps outlives the chat: one-time codes (six digits, maybe in halves,
+// not a ticket's "CS-123456") and addresses are kept masked, as the assistant masks them
+// (e***@gmail.com), the same patterns as common/codes.py and common/addresses.py.
+const CODE_PATTERN = /(?<![\w-])\d(?:[\s-]?\d){5}(?!\d)/g;
+const ADDRESS_PATTERN = /[^\s@<>()[\]"',;:][^\s@<>()[\]",;:]*@([^\s@<>()[\]"',;:]+)/g;
+
+export function maskSecrets(text) {
+  return text
+    .replace(ADDRESS_PATTERN, (address, domain) => `${address[0]}***@${domain}`)
+    .replace(CODE_PATTERN, "******");
 }
 
 class Store {
@@ -88,7 +91,9 @@ class Store {
   }
   save(state) {
     try {
-      window.localStorage.setItem(this.key, JSON.stringify(state));
+      // The session id is the server's and stays as it is; every other string is masked.
+      const masked = (name, value) => (typeof value === "string" && name !== "sessionId" ? maskSecrets(value) : value);
+      window.localStorage.setItem(this.key, JSON.stringify(state, masked));
     } catch (error) {
       // Storage full or disabled: the conversation still works, it just is not kept.
     }
@@ -447,7 +452,8 @@ class ChatWidget {
     this.typing.hidden = true;
     this.setNotice("");
     this.queue = [];
-    this.state = { sessionId: newId(), history: [], unread: 0, open: this.isOpen() };
+    // No session id: the server issues a new one, a new conversation.
+    this.state = { sessionId: null, history: [], unread: 0, open: this.isOpen() };
     this.persist();
     this.renderHistory();
     this.greeted = false;
