@@ -228,7 +228,8 @@ class RateLimits:
         for item, kind, key in checks:
             if not self.limiter.test(item, kind, key):
                 reset, _ = self.limiter.get_window_stats(item, kind, key)
-                return max(1, math.ceil(reset - time.time()))
+                # limits gives the window's start in whole seconds, up to 1 s early.
+                return max(1, math.ceil(reset + 1 - time.time()))
         for item, kind, key in checks:
             self.limiter.hit(item, kind, key)
         return None
