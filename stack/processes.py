@@ -71,16 +71,21 @@ class StackConfig:
     web_port: int | None = None  # demo page with the chat widget (web/server.py); None: not started
     # Speed settings for serving (see docs/performance.md); False runs Rasa's defaults.
     tuned: bool = True
+    # Addresses whose X-Forwarded-For the channels believe (a proxy in front). Simulated
+    # learners name their own address there, so stacks under simulated load trust localhost.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **overrides: object) -> StackConfig:
-        """A stack that can run beside another one (tests, benchmarks)."""
+        """A stack that can run beside another one (tests, benchmarks), for simulated learners
+        on this machine (each named by its own X-Forwarded-For)."""
         ports = {
             "account_port": free_port(),
             "action_port": free_port(),
             "rasa_port": free_port(),
         }
-        return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+        local = {"trusted_proxies": ("127.0.0.1",)}
+        return cls(var_dir=var_dir, **{**ports, **local, **overrides})  # type: ignore[arg-type]
 
     @cached_property
     def secrets(self) -> dict[str, str]:
@@ -138,6 +143,7 @@ class StackConfig:
                 "ACCOUNT_SERVICE_URL": self.account_url,
                 "ACCOUNT_SERVICE_TIMEOUT": str(self.account_timeout),
                 "DEMO_MODE": "1" if self.demo_mode else "0",
+                "TRUSTED_PROXIES": ",".join(self.trusted_proxies),
                 "SANIC_HOST": "127.0.0.1",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",

@@ -1,7 +1,7 @@
 """The REST channel (`POST /webhooks/rest/webhook`) with the guard around every message.
 
-Before Rasa's handler runs, a request is checked here: outside the demo (env DEMO_MODE
-"0") it must carry `Authorization: Bearer <REST_CHANNEL_TOKEN>` (else 401), and a message
+Before Rasa's handler runs, a request is checked here: outside the demo (DEMO_MODE, see
+common/demo.py) it must carry `Authorization: Bearer <REST_CHANNEL_TOKEN>` (else 401), and a message
 over the rate limits is answered 429 with Retry-After and the usual list of replies.
 """
 
@@ -18,6 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.demo import demo_mode
 from rasa_addons.channels.guard import (
     RATE_LIMITED_REPLY,
     MessageGuard,
@@ -27,8 +28,9 @@ from rasa_addons.channels.guard import (
 
 
 def required_token() -> str | None:
-    """The bearer token the webhook requires; None in demo mode (DEMO_MODE unset or "1")."""
-    if os.environ.get("DEMO_MODE", "1") != "0":
+    """The bearer token the webhook requires; None in demo mode (the launchers set DEMO_MODE;
+    a server started without it is not a demo)."""
+    if demo_mode():
         return None
     # Without a configured token nothing matches, so the webhook stays closed.
     return os.environ.get("REST_CHANNEL_TOKEN", "")

@@ -181,9 +181,14 @@ def test_repeated_wrong_codes_lock_the_code(stack: Stack) -> None:
     real = chat.latest_code(address)
     wrong = [code for code in ("111111", "222222", "333333", "444444") if code != real]
     assert "Tries left with this code: 2" in chat.text(wrong[0])
+    # After a wrong code the next check waits a little longer each time (1 s, then 2 s).
+    assert "Please wait a moment" in chat.text(wrong[1])
+    time.sleep(1.1)
     assert "Tries left with this code: 1" in chat.text(wrong[1])
+    time.sleep(2.1)
     assert "blocked after too many wrong tries" in chat.text(wrong[2])
     # Even the right code no longer works; nothing about the account is said.
+    time.sleep(4.1)
     reply = chat.text(real)
     assert "blocked" in reply or "no active code" in reply
     assert_no_account_facts(reply)

@@ -36,9 +36,8 @@ def guarded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = StackConfig.on_free_ports(
         var_dir,
         log_dir=var_dir / "logs",
+        demo_mode=False,
         extra_env={
-            "TRUSTED_PROXIES": "127.0.0.1",
-            "DEMO_MODE": "0",
             "REST_CHANNEL_TOKEN": TOKEN,
             "CLIENT_ID_KEY": CLIENT_ID_KEY,
         },

@@ -25,9 +25,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         var_dir,
         log_dir=var_dir / "logs",
         web_port=free_port(),
-        # Each simulated learner names its own address in X-Forwarded-For, as a proxy would,
-        # so the tests' many learners are rate-limited one by one, not as one client.
-        extra_env={"TRUSTED_PROXIES": "127.0.0.1"},
     )
     with running(config) as started:
         yield started
