@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(NO_KEY)
     try:
         demo = demo_mode()
+        limits_scale = float(os.environ.get("ACCOUNT_LIMITS_SCALE", "1"))
     except ValueError as problem:
         sys.exit(str(problem))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed_path=None if args.no_seed else args.seed,
         public_url=public_url,
         demo_mode=demo,
+        limits_scale=limits_scale,
     )
     logging.getLogger("account_service").info("listening on http://%s:%s", args.host, args.port)
     web.run_app(

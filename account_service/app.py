@@ -364,15 +364,17 @@ def create_app(
     code_generator: Callable[[], str] | None = None,
     public_url: str = DEFAULT_PUBLIC_URL,
     demo_mode: bool = False,
+    limits_scale: float = 1.0,
 ) -> web.Application:
     """Build the app; the database is opened and seeded only when the app starts. Only in
-    `demo_mode` is there an `/outbox`: it shows the mail sent to any address."""
+    `demo_mode` is there an `/outbox`: it shows the mail sent to any address. `limits_scale`:
+    see limits.Limits."""
     if not api_key:
         raise ValueError("an API key is required")
     app = web.Application(middlewares=[_error_middleware, _auth_middleware])
     app[API_KEY] = api_key
     storage = Storage(db_path)
-    limits = Limits(storage, clock)
+    limits = Limits(storage, clock, limits_scale)
     codes = Codes(storage, clock, limits)
     accounts = Accounts(
         storage, clock, codes, limits, code_generator or random_code, public_url.rstrip("/")

@@ -59,7 +59,9 @@ class Codes:
 
     def quota_refusal(self, caller: Caller) -> Refusal | None:
         """Refused once the address had its codes this hour from this client."""
-        return self._limits.refusal("too_many_codes", ("mail:code",), CODE_QUOTA, caller)
+        return self._limits.refusal(
+            "too_many_codes", ("mail:code",), CODE_QUOTA, caller, scaled=False
+        )
 
     def issue(self, email: str, conversation_id: str, code: str) -> None:
         """Store a new code; it replaces the earlier one of this conversation."""

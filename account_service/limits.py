@@ -102,19 +102,31 @@ class Refusal:
 
 
 class Limits:
-    """Counts events and turns down what goes over a limit."""
+    """Counts events and turns down what goes over a limit.
 
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    `scale` multiplies the mail budget, the wrong-code and the ticket limits, for a shared
+    test or staging system where many people use the same few demo accounts all day (the
+    env ACCOUNT_LIMITS_SCALE); production runs 1. The per-code quota is never scaled.
+    """
+
+    def __init__(self, storage: Storage, clock: Clock, scale: float = 1.0) -> None:
         self._storage = storage
         self._clock = clock
+        self._scale = scale
 
     def refusal(
-        self, error: str, kinds: Sequence[str], windows: Sequence[Window], caller: Caller
+        self,
+        error: str,
+        kinds: Sequence[str],
+        windows: Sequence[Window],
+        caller: Caller,
+        scaled: bool = True,
     ) -> Refusal | None:
         """A refusal until every window has room again for `caller`; None when it has now."""
         now = self._clock()
         longest = 0.0
         for window in windows:
+            limit = max(1, int(window.limit * self._scale)) if scaled else window.limit
             times = self._storage.limit_event_times(
                 kinds,
                 now - window.seconds,
@@ -122,8 +134,8 @@ class Limits:
                 conversation_id=caller.conversation_id if window.scope == "conversation" else None,
                 client=caller.client if "client" in window.scope else None,
             )
-            if len(times) >= window.limit:
-                frees_at = times[len(times) - window.limit] + window.seconds
+            if len(times) >= limit:
+                frees_at = times[len(times) - limit] + window.seconds
                 longest = max(longest, frees_at - now)
         if longest <= 0:
             return None

@@ -74,6 +74,9 @@ class StackConfig:
     # Addresses whose X-Forwarded-For the channels believe (a proxy in front). Simulated
     # learners name their own address there, so stacks under simulated load trust localhost.
     trusted_proxies: tuple[str, ...] = ()
+    # Multiplies the account service's abuse limits (account_service/limits.py); 1 except
+    # where many tests share the same few demo accounts.
+    limits_scale: float = 1.0
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **overrides: object) -> StackConfig:
@@ -144,6 +147,7 @@ class StackConfig:
                 "ACCOUNT_SERVICE_TIMEOUT": str(self.account_timeout),
                 "DEMO_MODE": "1" if self.demo_mode else "0",
                 "TRUSTED_PROXIES": ",".join(self.trusted_proxies),
+                "ACCOUNT_LIMITS_SCALE": str(self.limits_scale),
                 "SANIC_HOST": "127.0.0.1",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",

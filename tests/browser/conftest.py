@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from stack.learner import client_headers, new_client
 from stack.processes import ROOT, Stack, free_port
 from stack.supervisor import Program, Supervisor, http_ready
 from tests.support.browser import DESKTOP, REPLY_TIMEOUT_MS
@@ -47,7 +48,11 @@ def web_url(stack: Stack) -> str:
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    created = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    # Each browser context is a learner of its own, named by the proxy the stack trusts.
+    created = browser.new_context(
+        viewport=DESKTOP,  # type: ignore[arg-type]
+        extra_http_headers=client_headers(new_client()),
+    )
     yield created
     created.close()
 

@@ -64,6 +64,8 @@ def _skeleton(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     for row in rows:
         data = json.loads(row["data"])
         value = _value(data["name"], data.get("value")) if row["type_name"] == "slot" else None
+        if row["type_name"] == "slot" and data["name"] == "session_started_metadata":
+            value = "(the learner's own client id)"
         shape.append((row["type_name"], row["intent_name"], row["action_name"], value))
     return shape
 
@@ -107,31 +109,32 @@ def test_turns_alternating_between_replicas_form_one_consistent_conversation(
     assert len(rows) == len(reference_rows)
 
 
-async def _polling_widget(public: str, session_id: str) -> list[str]:
-    """What the widget does, over socket.io long polling: session_request, message, replies."""
+async def _polling_widget(public: str) -> tuple[str, list[str]]:
+    """What the widget does, over socket.io long polling: session_request, message, replies.
+    Returns the session id the server issued and the replies."""
     client = socketio.AsyncClient(reconnection=False)
     answers: asyncio.Queue[str] = asyncio.Queue()
-    confirmed = asyncio.Event()
-    client.on("session_confirm", lambda *_: confirmed.set())
+    confirmed: asyncio.Queue[str] = asyncio.Queue()
+    client.on("session_confirm", confirmed.put_nowait)
     client.on("bot_uttered", lambda data: answers.put_nowait(data.get("text") or ""))
     await client.connect(
         public, headers={"Origin": public}, transports=["polling"], socketio_path="socket.io"
     )
     try:
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), 30)
+        await client.emit("session_request", {"session_id": None})
+        session_id = await asyncio.wait_for(confirmed.get(), 30)
         await client.emit("user_uttered", {"message": "hello", "session_id": session_id})
         texts = [await asyncio.wait_for(answers.get(), 60)]
         while True:
             try:
                 texts.append(await asyncio.wait_for(answers.get(), 2))
             except asyncio.TimeoutError:
-                return texts
+                return session_id, texts
     finally:
         await client.disconnect()
 
 
-async def _websocket_widget(public: str, session_id: str) -> list[str]:
+async def _websocket_widget(public: str) -> tuple[str, list[str]]:
     """The same over a WebSocket-only connection, speaking the socket.io protocol directly."""
     url = public.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with aiohttp.ClientSession() as http:
@@ -146,14 +149,15 @@ async def _websocket_widget(public: str, session_id: str) -> list[str]:
                         name, *data = json.loads(packet[2:])
                         return name, data[0] if data else None
 
-            async def emit(name: str, data: dict[str, str]) -> None:
+            async def emit(name: str, data: dict[str, str | None]) -> None:
                 await ws.send_str("42" + json.dumps([name, data]))
 
             assert (await ws.receive_str(timeout=30)).startswith("0{")
             await ws.send_str("40")
             assert (await ws.receive_str(timeout=30)).startswith("40")
-            await emit("session_request", {"session_id": session_id})
-            assert (await event(30))[0] == "session_confirm"
+            await emit("session_request", {"session_id": None})
+            name, session_id = await event(30)
+            assert name == "session_confirm"
             await emit("user_uttered", {"message": "hello", "session_id": session_id})
             texts: list[str] = []
             wait = 60.0
@@ -161,7 +165,7 @@ async def _websocket_widget(public: str, session_id: str) -> list[str]:
                 try:
                     name, data = await event(wait)
                 except asyncio.TimeoutError:
-                    return texts
+                    return session_id, texts
                 if name == "bot_uttered":
                     texts.append(data.get("text") or "")
                     wait = 2.0
@@ -179,12 +183,11 @@ def test_widget_page_and_socketio_work_through_nginx(cluster: Cluster) -> None:
     # The page tells its widget to connect back to nginx, its own origin.
     assert public in html
 
-    polling, websocket = f"polling-{uuid.uuid4().hex[:8]}", f"websocket-{uuid.uuid4().hex[:8]}"
+    async def both() -> tuple[tuple[str, list[str]], tuple[str, list[str]]]:
+        return await _polling_widget(public), await _websocket_widget(public)
 
-    async def both() -> tuple[list[str], list[str]]:
-        return await _polling_widget(public, polling), await _websocket_widget(public, websocket)
-
-    over_polling, over_websocket = asyncio.run(both())
+    (polling, over_polling), (websocket, over_websocket) = asyncio.run(both())
+    assert polling != websocket
     assert any("What's going on?" in text for text in over_polling)
     assert over_websocket == over_polling
     assert user_texts(events(cluster, polling)) == ["hello"]

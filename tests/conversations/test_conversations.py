@@ -3,7 +3,8 @@
 Each turn is sent over the REST channel to the real Rasa server, action server and
 account service; `{code}` stands for the newest code mailed to the conversation's
 `address`, read from the outbox as the learner would. A turn may name the responses it
-expects (in order, read from the stored tracker), text fragments and button titles.
+expects (in order, read from the stored tracker), text fragments and button titles, and
+`pause_before`: seconds the learner takes before typing it.
 
 Every turn of every conversation is also held to the conversation rules: never a
 silent turn or an apology, at most one question, and "Did that work?" / "Did this
@@ -14,6 +15,7 @@ before it is offered a person.
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -97,6 +99,8 @@ def test_conversation(chat: RestLearner, conversation: Conversation) -> None:
     rules = RuleCheck()
     for number, turn in enumerate(spec["turns"], start=1):
         message = str(turn["learner"])
+        # A learner takes a moment before some answers (the service waits after a wrong code).
+        time.sleep(float(turn.get("pause_before", 0)))
         if "{code}" in message:
             message = message.replace("{code}", chat.latest_code(spec["address"]))
         texts = chat.say(message)

@@ -78,7 +78,9 @@ def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path:
     try:
         shell.expect_exact(PROMPT, timeout=START_TIMEOUT)
         ports = json.loads((tmp_path / "ports.json").read_text())
-        launched = StackConfig(rasa_port=ports["rasa"], account_port=ports["account"])
+        launched = StackConfig(
+            var_dir=tmp_path, rasa_port=ports["rasa"], account_port=ports["account"]
+        )
         learner = RestLearner(launched)
         walk_the_login_steps(shell, learner.latest_code)
         shell.sendline("/stop")

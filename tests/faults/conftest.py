@@ -27,6 +27,7 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
         account_timeout=ACCOUNT_TIMEOUT,
         enable_api=True,
         api_token=API_TOKEN,
+        limits_scale=50,  # the demo accounts are shared by every test (see stack_fixtures)
     )
     with faulty_account_service(config.account_url) as account:
         # The action server reaches the account service only through the stand-in.

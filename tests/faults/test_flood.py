@@ -163,3 +163,24 @@ async def test_metadata_is_only_the_client_id(guarded_stack: Stack) -> None:
     [stored] = [user["metadata"] for user in users]
     assert stored.pop("client") == expected
     assert set(stored) == {"model_id", "assistant_id"}
+
+
+async def test_throwaway_conversations_cannot_flood_an_inbox(guarded_stack: Stack) -> None:
+    """25 conversations from 25 clients ask for a code to one address: the mail budget, at
+    its production values, lets at most 6 through; the others are told to wait or ask a
+    person."""
+    victim = f"victim-{new_sender('inbox')}@example.org"
+    sent = refused = 0
+    async with aiohttp.ClientSession() as session:
+        for index in range(25):
+            client = Client(session, guarded_stack, f"10.1.0.{index + 1}")
+            sender = new_sender("throwaway")
+            for text in ("I can't log in", f"my email is {victim}"):
+                assert (await client.post(sender, text))[0] == 200
+            status, body, _ = await client.post(sender, "yes, send the code")
+            assert status == 200
+            reply = " ".join(answer.get("text") or "" for answer in body)
+            sent += "is on its way" in reply
+            refused += "I can't send another email to that address just now" in reply
+    assert 1 <= sent <= 6
+    assert sent + refused == 25

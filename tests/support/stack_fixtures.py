@@ -25,6 +25,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         var_dir,
         log_dir=var_dir / "logs",
         web_port=free_port(),
+        # Every test talks to the same few demo accounts all run long; the limits themselves
+        # are tested at their production values (tests/service, tests/faults/test_flood.py).
+        limits_scale=50,
     )
     with running(config) as started:
         yield started

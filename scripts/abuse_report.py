@@ -1,0 +1,243 @@
+"""`make abuse-report`: what an abuser gets out of the account service, measured.
+
+Each scenario drives the real service app (in-process, its clock moved by hand, so an
+hour passes in no time) the way docs/security.md describes the threat, and counts what
+the abuser achieved: mails delivered to a victim, wrong codes the service checked, tickets
+opened, and whether reply times tell registered addresses apart. With `--before REV`
+the same scenarios also run against the service as it was at REV (a `git archive` copy),
+so the report shows before and after side by side.
+
+Only the account service's HTTP API is used, and only what both versions accept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import inspect
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from scipy.stats import mannwhitneyu
+
+ROOT = Path(__file__).resolve().parent.parent
+VICTIM = "ana.silva@example.com"  # a seeded persona: registered, password account
+UNVERIFIED = "chloe.martin@outlook.com"  # registered, email not verified
+STRANGER = "nobody.here@example.org"  # not registered
+KEY = "abuse-report-key"
+DAY = 24 * 3600
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Service:
+    """The service app of whichever tree is first on sys.path, on a test server."""
+
+    def __init__(self, directory: Path) -> None:
+        import account_service
+        from account_service.app import create_app
+
+        self.clock = Clock()
+        seed = Path(account_service.__file__).parent / "seed.json"
+        options: dict[str, Any] = {"seed_path": seed}
+        if "demo_mode" in inspect.signature(create_app).parameters:
+            options["demo_mode"] = True
+        app = create_app(directory / "accounts.db", api_key=KEY, clock=self.clock, **options)
+        self.client = TestClient(TestServer(app))
+
+    async def __aenter__(self) -> Service:
+        await self.client.start_server()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.close()
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        response = await self.client.request(method, path, json=body, headers={"X-API-Key": KEY})
+        text = await response.text()
+        return response.status, json.loads(text) if text else None
+
+    async def mail(self, path: str, email: str, conversation: str, client: str) -> int:
+        body = {"email": email, "conversation_id": conversation, "client": client}
+        return (await self.call("POST", path, body))[0]
+
+    async def mails_to(self, address: str) -> int:
+        status, body = await self.call("GET", f"/outbox?to={address}")
+        assert status == 200, body
+        return len(body)
+
+    async def wrong_code(self, email: str, conversation: str, client: str) -> bool:
+        """One wrong guess, waiting out any pause; True when the service checked it."""
+        body = {"email": email, "code": "000001", "conversation_id": conversation}
+        body["client"] = client
+        while True:
+            status, answer = await self.call("POST", "/codes/verify", body)
+            if status == 429 and answer.get("error") == "slow_down":
+                self.clock.now += answer["retry_after_seconds"]
+                continue
+            return status == 200 and answer.get("status") in ("wrong_code", "too_many_attempts")
+
+
+async def mail_cannon(directory: Path, clients: int) -> int:
+    """25 throwaway conversations each ask for a code and a reset for one victim."""
+    async with Service(directory) as service:
+        for index in range(25):
+            client = f"{index % clients:016x}"
+            for path in ("/codes", "/password-reset"):
+                await service.mail(path, VICTIM, f"throwaway-{index}", client)
+            service.clock.now += 60
+        return await service.mails_to(VICTIM)
+
+
+async def guesses(directory: Path, spread: str) -> int:
+    """Wrong codes the service checks within an hour, for one address, one conversation or
+    one client; each attacker conversation asks for a code and guesses three times."""
+    checked = 0
+    async with Service(directory) as service:
+        for index in range(20):
+            address = VICTIM if spread == "address" else f"target{index}@example.org"
+            conversation = "one" if spread == "conversation" else f"guess-{index}"
+            client = "0123456789abcdef" if spread == "client" else f"{index:016x}"
+            await service.mail("/codes", address, conversation, client)
+            for _ in range(3):
+                checked += await service.wrong_code(address, conversation, client)
+            if spread == "address":  # "forget me" after each attempt
+                await service.call("DELETE", f"/conversations/{conversation}")
+    return checked
+
+
+async def tickets(directory: Path) -> int:
+    """Ten "talk to a person" in one conversation."""
+    numbers = set()
+    async with Service(directory) as service:
+        for _ in range(10):
+            body = {"conversation_id": "one", "topic": "login", "transcript": []}
+            numbers.add((await service.call("POST", "/tickets", body))[1].get("ticket_id"))
+    return len(numbers)
+
+
+async def timing(directory: Path, path: str, registered: str) -> dict[str, float]:
+    """Reply times for a registered and an unregistered address, 100 each, alternating."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    async with Service(directory) as service:
+        for index in range(210):
+            service.clock.now += DAY  # a fresh mail budget for every request
+            is_registered = index % 2 == 0
+            address = registered if is_registered else STRANGER
+            started = time.perf_counter()
+            await service.mail(path, address, f"timing-{index}", f"{index:016x}")
+            if index >= 10:  # warm-up
+                times[is_registered].append(time.perf_counter() - started)
+    return {
+        "registered_median_ms": round(statistics.median(times[True]) * 1000, 3),
+        "unregistered_median_ms": round(statistics.median(times[False]) * 1000, 3),
+        "mann_whitney_p": float(f"{mannwhitneyu(times[True], times[False]).pvalue:.2g}"),
+    }
+
+
+async def measure() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        base = Path(scratch)
+
+        def fresh(name: str) -> Path:
+            (base / name).mkdir()
+            return base / name
+
+        return {
+            "mails_to_victim_from_25_conversations_one_client": await mail_cannon(
+                fresh("cannon-1"), 1
+            ),
+            "mails_to_victim_from_25_conversations_25_clients": await mail_cannon(
+                fresh("cannon-25"), 25
+            ),
+            "wrong_codes_checked_per_hour_one_address": await guesses(fresh("g-a"), "address"),
+            "wrong_codes_checked_per_hour_one_conversation": await guesses(
+                fresh("g-c"), "conversation"
+            ),
+            "wrong_codes_checked_per_hour_one_client": await guesses(fresh("g-k"), "client"),
+            "tickets_from_10_requests_in_one_conversation": await tickets(fresh("tickets")),
+            "timing_password_reset": await timing(fresh("t-r"), "/password-reset", VICTIM),
+            "timing_verification_email": await timing(
+                fresh("t-v"), "/verification-email", UNVERIFIED
+            ),
+        }
+
+
+def measure_at(revision: str) -> dict[str, Any]:
+    """The same scenarios against the service as it was at `revision`, in a child process
+    whose import path starts with a copy of that tree."""
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    with tempfile.TemporaryDirectory() as scratch:
+        with tarfile.open(fileobj=BytesIO(archive)) as tree:
+            tree.extractall(scratch)
+        env = {**os.environ, "PYTHONPATH": scratch}
+        output = subprocess.run(
+            [sys.executable, __file__, "--json"], env=env, check=True, capture_output=True
+        ).stdout
+    return dict(json.loads(output))
+
+
+def markdown(report: dict[str, Any]) -> str:
+    after, before = report["after"], report.get("before")
+    lines = [
+        f"# Abuse figures ({report['date']})",
+        "",
+        f"Written by `make abuse-report` at commit {report['commit']}; scenarios in "
+        "scripts/abuse_report.py, threats in docs/security.md.",
+        "",
+        "| scenario | " + (f"before ({report['before_revision']}) | " if before else "") + "now |",
+        "| --- | " + ("--- | " if before else "") + "--- |",
+    ]
+    for name, value in after.items():
+        row = [name.replace("_", " "), *([json.dumps(before.get(name))] if before else [])]
+        lines.append("| " + " | ".join([*row, json.dumps(value)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", metavar="REV", help="also measure the service at REV")
+    parser.add_argument("--output", type=Path, default=ROOT / "reports" / "abuse")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
+    args = parser.parse_args()
+    if args.json:
+        print(json.dumps(asyncio.run(measure())))
+        return
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True
+    ).stdout.decode()
+    report: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit.strip(),
+        "after": asyncio.run(measure()),
+    }
+    if args.before:
+        report["before_revision"] = args.before
+        report["before"] = measure_at(args.before)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    args.output.with_suffix(".md").write_text(markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
