@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -22,6 +23,8 @@ import socketio
 
 from cluster.load import SCRIPT, drive, update_report
 from cluster.processes import ROOT, Cluster
+from rasa_addons.channels.guard import PER_SENDER_LIMITS
+from stack.learner import client_headers, message, new_client, new_sender, webhook_url
 from tests.support.cluster import events, replica_learner, user_texts
 
 MASK = re.compile(r"\b\d{6}\b|CS-\d+")
@@ -54,8 +57,11 @@ def _converse(
 
 
 def _value(name: str, value: Any) -> str:
-    """Slot values without what is random per conversation (codes, tickets, tokens)."""
-    return "<random>" if "token" in name else MASK.sub("<n>", str(value))
+    """Slot values without what is random per conversation (codes, tickets, tokens, and
+    the learner's client id that starts each session)."""
+    if "token" in name or name == "session_started_metadata":
+        return "<random>"
+    return MASK.sub("<n>", str(value))
 
 
 def _skeleton(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -64,8 +70,6 @@ def _skeleton(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     for row in rows:
         data = json.loads(row["data"])
         value = _value(data["name"], data.get("value")) if row["type_name"] == "slot" else None
-        if row["type_name"] == "slot" and data["name"] == "session_started_metadata":
-            value = "(the learner's own client id)"
         shape.append((row["type_name"], row["intent_name"], row["action_name"], value))
     return shape
 
@@ -262,3 +266,23 @@ def test_conversations_survive_a_replica_and_an_action_server_crash(cluster: Clu
     assert len(result.sent) == 20
     assert not lost, f"conversations missing user turns in PostgreSQL: {lost}"
     assert not result.unanswered, f"turns never answered after retries: {result.unanswered}"
+
+
+def test_replicas_share_the_rate_limits(cluster: Cluster) -> None:
+    """The channels' limits live in Redis: one conversation alternating between the two
+    replicas is limited as one, not once per replica."""
+    burst = PER_SENDER_LIMITS[0].amount  # messages one conversation may send in 10 s
+    sender, client = new_sender("limits"), new_client()
+    statuses = []
+    for turn in range(burst + 1):
+        request = urllib.request.Request(
+            webhook_url(cluster.config.rasa_url(turn % 2)),
+            data=json.dumps(message(sender, "hello")).encode(),
+            headers={"Content-Type": "application/json", **client_headers(client)},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                statuses.append(answer.status)
+        except urllib.error.HTTPError as refused:
+            statuses.append(refused.code)
+    assert statuses == [200] * burst + [429]
