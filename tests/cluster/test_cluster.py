@@ -19,12 +19,19 @@ from typing import Any
 
 import aiohttp
 import psycopg2
-import socketio
 
 from cluster.load import SCRIPT, drive, update_report
 from cluster.processes import ROOT, Cluster
 from rasa_addons.channels.guard import PER_SENDER_LIMITS
-from stack.learner import client_headers, message, new_client, new_sender, webhook_url
+from stack.learner import (
+    Endpoints,
+    SocketLearner,
+    client_headers,
+    message,
+    new_client,
+    new_sender,
+    webhook_url,
+)
 from tests.support.cluster import events, replica_learner, user_texts
 
 MASK = re.compile(r"\b\d{6}\b|CS-\d+")
@@ -113,31 +120,6 @@ def test_turns_alternating_between_replicas_form_one_consistent_conversation(
     assert len(rows) == len(reference_rows)
 
 
-async def _polling_widget(public: str) -> tuple[str, list[str]]:
-    """What the widget does, over socket.io long polling: session_request, message, replies.
-    Returns the session id the server issued and the replies."""
-    client = socketio.AsyncClient(reconnection=False)
-    answers: asyncio.Queue[str] = asyncio.Queue()
-    confirmed: asyncio.Queue[str] = asyncio.Queue()
-    client.on("session_confirm", confirmed.put_nowait)
-    client.on("bot_uttered", lambda data: answers.put_nowait(data.get("text") or ""))
-    await client.connect(
-        public, headers={"Origin": public}, transports=["polling"], socketio_path="socket.io"
-    )
-    try:
-        await client.emit("session_request", {"session_id": None})
-        session_id = await asyncio.wait_for(confirmed.get(), 30)
-        await client.emit("user_uttered", {"message": "hello", "session_id": session_id})
-        texts = [await asyncio.wait_for(answers.get(), 60)]
-        while True:
-            try:
-                texts.append(await asyncio.wait_for(answers.get(), 2))
-            except asyncio.TimeoutError:
-                return session_id, texts
-    finally:
-        await client.disconnect()
-
-
 async def _websocket_widget(public: str) -> tuple[str, list[str]]:
     """The same over a WebSocket-only connection, speaking the socket.io protocol directly."""
     url = public.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
@@ -187,10 +169,14 @@ def test_widget_page_and_socketio_work_through_nginx(cluster: Cluster) -> None:
     # The page tells its widget to connect back to nginx, its own origin.
     assert public in html
 
-    async def both() -> tuple[tuple[str, list[str]], tuple[str, list[str]]]:
-        return await _polling_widget(public), await _websocket_widget(public)
-
-    (polling, over_polling), (websocket, over_websocket) = asyncio.run(both())
+    # The widget's way (long polling) with the simulated learner, then a WebSocket-only
+    # client speaking the socket.io protocol itself.
+    config = cluster.config
+    with SocketLearner(
+        Endpoints(public, config.account_url, config.api_key), origin=public
+    ) as chat:
+        over_polling, polling = chat.say("hello"), chat.sender
+    websocket, over_websocket = asyncio.run(_websocket_widget(public))
     assert polling != websocket
     assert any("What's going on?" in text for text in over_polling)
     assert over_websocket == over_polling

@@ -8,6 +8,7 @@ import json
 import re
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,4 +94,25 @@ def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path:
     lines = transcript.getvalue().splitlines()
     assert [line for line in lines if "warning" in line.lower()] == []
     assert [line for line in lines if ACCESS_LOG.search(line)] == []
+    assert [name for name in ("rasa", "account", "action") if listening(ports[name])] == []
+
+
+def test_closing_the_terminal_stops_everything(tmp_path: Path) -> None:
+    shell = pexpect.spawn(
+        str(ROOT / ".venv" / "bin" / "python"),
+        ["-m", "stack", "shell", "--beside", str(tmp_path)],
+        cwd=str(ROOT),
+        encoding="utf-8",
+        timeout=120,
+    )
+    shell.expect_exact(PROMPT, timeout=START_TIMEOUT)
+    ports = json.loads((tmp_path / "ports.json").read_text())
+    assert all(listening(ports[name]) for name in ("rasa", "account", "action"))
+    # Closing the terminal's side of the pty: the kernel hangs up (SIGHUP) the shell.
+    shell.close(force=False)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(
+        listening(ports[name]) for name in ("rasa", "account", "action")
+    ):
+        time.sleep(0.5)
     assert [name for name in ("rasa", "account", "action") if listening(ports[name])] == []
