@@ -65,15 +65,20 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path: Path) -> None:
-    shell = pexpect.spawn(
+def start_shell(var_dir: Path) -> pexpect.spawn:
+    """`make shell` as a person starts it, on free ports with its data in `var_dir`."""
+    return pexpect.spawn(
         str(ROOT / ".venv" / "bin" / "python"),
-        ["-m", "stack", "shell", "--beside", str(tmp_path)],
+        ["-m", "stack", "shell", "--beside", str(var_dir)],
         cwd=str(ROOT),
         encoding="utf-8",
         timeout=120,
         dimensions=(60, 400),
     )
+
+
+def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path: Path) -> None:
+    shell = start_shell(tmp_path)
     transcript = io.StringIO()
     shell.logfile_read = transcript
     try:
@@ -98,13 +103,7 @@ def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path:
 
 
 def test_closing_the_terminal_stops_everything(tmp_path: Path) -> None:
-    shell = pexpect.spawn(
-        str(ROOT / ".venv" / "bin" / "python"),
-        ["-m", "stack", "shell", "--beside", str(tmp_path)],
-        cwd=str(ROOT),
-        encoding="utf-8",
-        timeout=120,
-    )
+    shell = start_shell(tmp_path)
     shell.expect_exact(PROMPT, timeout=START_TIMEOUT)
     ports = json.loads((tmp_path / "ports.json").read_text())
     assert all(listening(ports[name]) for name in ("rasa", "account", "action"))
