@@ -36,6 +36,21 @@ def redis_ready(port: int) -> bool:
         client.close()
 
 
+def redis_program(port: int, var_dir: Path) -> Program:
+    """Redis on 127.0.0.1 without persistence (locks and rate-limit windows are short-lived)."""
+    return Program(
+        "redis",
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            *("--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            *("--dir", str(var_dir)),
+        ],
+        lambda: redis_ready(port),
+        port=port,
+    )
+
+
 class Cluster:
     """Starts the programs in dependency order and controls them through supervisord."""
 
@@ -57,17 +72,7 @@ class Cluster:
                 user=postgres.server_user(),
                 after_ready=lambda: postgres.create_database(config),
             ),
-            Program(
-                "redis",
-                [
-                    shutil.which("redis-server") or "/usr/bin/redis-server",
-                    *("--port", str(config.redis_port), "--bind", "127.0.0.1"),
-                    *("--save", "", "--appendonly", "no", "--daemonize", "no"),
-                    *("--dir", str(config.var_dir)),
-                ],
-                lambda: redis_ready(config.redis_port),
-                port=config.redis_port,
-            ),
+            redis_program(config.redis_port, config.var_dir),
             Program(
                 "account-service",
                 account_service_command(config.account_port, config.var_dir),

@@ -47,6 +47,30 @@ RELIED_ON: tuple[RasaName, ...] = (
         f"{SERVER}: the kept session's timeout",
     ),
     RasaName(
+        "rasa.core.processor",
+        "MessageProcessor.handle_message",
+        ("self", "message"),
+        f"{SERVER}: wrapped to answer a repeated turn id from the tracker (rasa_addons/turns.py)",
+    ),
+    RasaName(
+        "rasa.core.channels.socketio",
+        "SocketIOOutput._send_message",
+        ("self", "socket_id", "response"),
+        "rasa_addons/channels/guard.py: wrapped to number a turn's replies",
+    ),
+    RasaName(
+        "rasa.core.lock_store",
+        "RedisLockStore._acquire_lock",
+        ("self", "conversation_id", "ticket", "wait_time_in_seconds"),
+        "rasa_addons/lock_store.py: waits for the ticket's turn, as Rasa's lock does",
+    ),
+    RasaName(
+        "rasa.core.lock_store",
+        "RedisLockStore.lock",
+        ("self", "conversation_id", "lock_lifetime", "wait_time_in_seconds"),
+        "rasa_addons/lock_store.py: overridden to renew the ticket while it is held",
+    ),
+    RasaName(
         "rasa.core.tracker_store",
         "SQLTrackerStore._additional_events",
         ("self", "session", "tracker"),

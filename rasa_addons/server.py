@@ -1,4 +1,7 @@
-"""Runs the `rasa` command line with two speed-ups for a stack of this project.
+"""Runs the `rasa` command line with two speed-ups and turn ids for a stack of this project.
+
+A message that carries a turn id already handled in its conversation is answered with the
+replies of the first time instead of being handled again (rasa_addons/turns.py).
 
 Rasa checks every action-server response against a fixed JSON schema with
 `jsonschema.validate`, which re-checks the schema itself on every call; profiling a
@@ -23,7 +26,10 @@ import aiohttp
 import jsonschema
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+from rasa_addons.turns import answered_once
 
 IDLE_CONNECTION_SECONDS = 2.0
 
@@ -83,6 +89,9 @@ def kept_session(self: EndpointConfig) -> KeptSession:
 def main() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     EndpointConfig.session = kept_session  # type: ignore[method-assign]
+    MessageProcessor.handle_message = answered_once(  # type: ignore[method-assign]
+        MessageProcessor.handle_message
+    )
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -108,9 +108,14 @@ def webhook_url(rasa_url: str) -> str:
     return f"{rasa_url}/webhooks/rest/webhook"
 
 
-def message(sender: str, text: str) -> dict[str, str]:
+def new_turn() -> str:
+    """A turn id: a message sent again with the same id is answered, not handled, again."""
+    return uuid.uuid4().hex
+
+
+def message(sender: str, text: str, turn: str | None = None) -> dict[str, str]:
     """The body of one learner message to the REST webhook."""
-    return {"sender": sender, "message": text}
+    return {"sender": sender, "message": text, **({"message_id": turn} if turn else {})}
 
 
 def replies_from(answer: Any) -> list[Reply]:
@@ -189,8 +194,9 @@ class Learner(ABC):
         self.replies: list[Reply] = []
 
     @abstractmethod
-    def replies_to(self, text: str) -> list[Reply]:
-        """Sends one message; returns the bot's replies as the channel gave them."""
+    def replies_to(self, text: str, turn: str | None = None) -> list[Reply]:
+        """Sends one message with a new turn id, or `turn` to send one again; returns the
+        bot's replies as the channel gave them."""
 
     def say(self, text: str) -> list[str]:
         return reply_texts(self.replies_to(text))
@@ -231,10 +237,10 @@ class Learner(ABC):
 class RestLearner(Learner):
     """A learner on the REST channel: one request per message, the replies in the answer."""
 
-    def replies_to(self, text: str) -> list[Reply]:
+    def replies_to(self, text: str, turn: str | None = None) -> list[Reply]:
         answer = http_json(
             webhook_url(self.assistant.rasa_url),
-            message(self.sender, text),
+            message(self.sender, text, turn or new_turn()),
             headers=client_headers(self.client),
             timeout=TURN_TIMEOUT,
         )
@@ -283,9 +289,12 @@ class SocketLearner(Learner):
         self.sender = str(self.confirmed.get(timeout=30))
         return self
 
-    def replies_to(self, text: str) -> list[Reply]:
+    def replies_to(self, text: str, turn: str | None = None) -> list[Reply]:
         """Sends a message; collects bot messages until none arrive for `QUIET_SECONDS`."""
-        self.socket.emit("user_uttered", {"message": text, "session_id": self.sender})
+        self.socket.emit(
+            "user_uttered",
+            {"message": text, "session_id": self.sender, "message_id": turn or new_turn()},
+        )
         replies = [self.received.get(timeout=TURN_TIMEOUT)]
         while True:
             try:
@@ -325,11 +334,11 @@ class AsyncRestLearner:
         self.sender = sender
         self.headers = client_headers(client or new_client())
 
-    async def replies_to(self, text: str) -> list[Reply]:
-        """Sends one message; raises `Refused` on an error status."""
+    async def replies_to(self, text: str, turn: str | None = None) -> list[Reply]:
+        """Sends one message (again, with its `turn` id); raises `Refused` on an error status."""
         async with self.session.post(
             webhook_url(self.assistant.rasa_url),
-            json=message(self.sender, text),
+            json=message(self.sender, text, turn or new_turn()),
             headers=self.headers,
         ) as response:
             body = await response.read()

@@ -2,7 +2,8 @@
 
 Before anything else, a message over the rate limits of its conversation or of its client
 (network address) is refused without reaching Rasa, and whatever metadata the client sent
-is replaced by an opaque client id the actions can count by. Then the message is screened:
+is replaced by an opaque client id the actions can count by; a turn id the client sent
+becomes the message's id (rasa_addons/turns.py). Then the message is screened:
 control characters are removed; empty messages, overlong ones and ones without a single
 letter or digit (emoji, symbols) are answered here; typed slash commands are reduced to
 what a button can send (`/intent`, no entities, no confidence). After Rasa has handled it,
@@ -32,6 +33,7 @@ from limits import RateLimitItem, parse_many, storage, strategies
 from rasa.core.channels.channel import UserMessage
 
 from rasa_addons import private_api
+from rasa_addons.turns import adopt_turn_id, numbered
 
 MAX_MESSAGE_CHARS = 2000
 # Larger request bodies are refused (413) before they are read: a message is at most
@@ -269,6 +271,11 @@ class MessageGuard:
 
     async def handle(self, message: UserMessage, on_new_message: OnNewMessage) -> None:
         output = message.output_channel
+        turn = adopt_turn_id(message)
+        # socket.io sends each reply as one event (Rasa's SocketIOOutput._send_message).
+        emit = getattr(output, "_send_message", None)
+        if turn is not None and emit is not None:
+            output._send_message = numbered(emit, turn)  # type: ignore[attr-defined]
         screened = screen(message.text, self.known_intents())
         if screened.reply is not None:
             await output.send_text_message(message.sender_id, screened.reply)

@@ -3,6 +3,11 @@
 Before Rasa's handler runs, a request is checked here: outside the demo (DEMO_MODE, see
 common/demo.py) it must carry `Authorization: Bearer <REST_CHANNEL_TOKEN>` (else 401), and a message
 over the rate limits is answered 429 with Retry-After and the usual list of replies.
+
+The body is Rasa's (`sender`, `message`) plus an optional `message_id`: a turn id (8-64
+letters, digits, `-` or `_`, unique within the conversation). Sending a message again with
+the same turn id returns the replies of the first time, without handling it again
+(rasa_addons/turns.py), so a client whose request failed can simply repeat it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from rasa_addons.channels.guard import (
     client_address,
     client_metadata,
 )
+from rasa_addons.turns import TURN_METADATA_KEY
 
 
 def required_token() -> str | None:
@@ -50,7 +56,11 @@ class GuardedRestInput(RestInput):
         return bool(self.token) and hmac.compare_digest(sent, f"Bearer {self.token}")
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        return client_metadata(request.ctx.client)
+        body = request.json if isinstance(request.json, dict) else {}
+        return {
+            **client_metadata(request.ctx.client),
+            TURN_METADATA_KEY: body.get("message_id"),
+        }
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(self.guard.wrap(on_new_message))

@@ -14,6 +14,10 @@ and write into it. The server therefore issues them signed (env SESSION_SIGNING_
 session request with a valid id resumes that conversation, any other id gets a new one,
 and a socket's messages always go to the session confirmed to that socket, whatever
 session id they name.
+
+A `user_uttered` event may carry a `message_id` (a turn id, see rasa_addons/turns.py); each
+`bot_uttered` answering it then carries the same `message_id` and its `reply_index`, so a
+widget that re-sends a turn shows a replayed reply only once.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from rasa_addons.channels.guard import (
     client_metadata,
     secret_key,
 )
+from rasa_addons.turns import TURN_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +147,10 @@ class GuardedSocketIOInput(SocketIOInput):
                 {
                     "message": data.get("message", ""),
                     "session_id": session_id,
-                    self.metadata_key: client_metadata(session["client"]),
+                    self.metadata_key: {
+                        **client_metadata(session["client"]),
+                        TURN_METADATA_KEY: data.get("message_id"),
+                    },
                 },
             )
 

@@ -1,0 +1,131 @@
+"""Rasa's Redis ticket lock, with tickets that live seconds and are renewed by their holder.
+
+Rasa gives each message of a conversation a ticket in Redis that lives a fixed time
+(TICKET_LOCK_LIFETIME, 60 s by default) and handles the conversation's messages in ticket
+order. A replica killed while it holds a ticket blocks that conversation on every other
+replica until the ticket expires, so a message nginx passed on to the surviving replica
+waited that long. Here a ticket lives `ticket_lifetime` seconds (endpoints.yml, default 3)
+and the replica renews it every `ticket_lifetime / 3` seconds while its message waits or
+is handled: a live holder keeps its place however long the turn takes, a dead one's ticket
+is gone within the lifetime.
+
+Rasa also reads, changes and writes a conversation's lock without a transaction, so two
+replicas issuing or returning tickets at the same moment can overwrite each other: a lost
+ticket lets two messages of one conversation run at once, a resurrected one blocks the
+conversation until it expires. Every change here is one Redis transaction (WATCH/MULTI),
+done again when another replica changed the lock in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable
+from typing import TypeVar
+
+import redis
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TICKET_LIFETIME = 3.0
+# How often a waiting message looks whether its turn has come (Rasa: every second).
+POLL_SECONDS = 0.1
+
+Result = TypeVar("Result")
+
+
+class RenewedRedisLockStore(RedisLockStore):
+    """`lock_store: type: rasa_addons.lock_store.RenewedRedisLockStore` with Rasa's Redis
+    settings (url, port, db, password, key_prefix, ...) and optionally `ticket_lifetime`."""
+
+    def __init__(self, endpoint_config: EndpointConfig) -> None:
+        settings = dict(endpoint_config.kwargs)
+        self.ticket_lifetime = float(settings.pop("ticket_lifetime", DEFAULT_TICKET_LIFETIME))
+        super().__init__(host=endpoint_config.url or "localhost", **settings)
+
+    def _change(self, conversation_id: str, change: Callable[[TicketLock], Result]) -> Result:
+        """Applies `change` to the conversation's lock in one transaction; a lock left
+        without tickets is deleted."""
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    stored = pipe.get(key)
+                    lock = (
+                        TicketLock.from_dict(json.loads(stored))
+                        if stored
+                        else TicketLock(conversation_id)
+                    )
+                    result = change(lock)
+                    pipe.multi()
+                    if lock.tickets:
+                        pipe.set(key, lock.dumps())
+                    else:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = 0) -> int:
+        """A ticket of `ticket_lifetime` (Rasa's `lock_lifetime` is not used: renewal keeps
+        a ticket as long as it is needed)."""
+        return self._change(conversation_id, lambda lock: lock.issue_ticket(self.ticket_lifetime))
+
+    def update_lock(self, conversation_id: str) -> None:
+        self._change(conversation_id, TicketLock.remove_expired_tickets)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Returns the ticket; the lock goes with its last ticket."""
+        self.finish_serving(conversation_id, ticket_number)
+
+    def renew(self, conversation_id: str, ticket_number: int) -> bool:
+        """Extends the ticket's life; False if it is gone (it expired unrenewed)."""
+
+        def extend(lock: TicketLock) -> bool:
+            for ticket in lock.tickets:
+                if ticket.number == ticket_number:
+                    ticket.expires = max(ticket.expires, time.time() + self.ticket_lifetime)
+                    return True
+            return False
+
+        return self._change(conversation_id, extend)
+
+    async def _keep_renewing(self, conversation_id: str, ticket_number: int) -> None:
+        while True:
+            await asyncio.sleep(self.ticket_lifetime / 3)
+            if not self.renew(conversation_id, ticket_number):
+                logger.warning(
+                    "A ticket expired before it was renewed (conversation %s); the event "
+                    "loop was blocked longer than the ticket lifetime.",
+                    conversation_id,
+                )
+                return
+
+    @contextlib.asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = 0,
+        wait_time_in_seconds: float = POLL_SECONDS,
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's ticket lock, with the ticket renewed until it is returned."""
+        ticket = self.issue_ticket(conversation_id)
+        renewing = asyncio.create_task(self._keep_renewing(conversation_id, ticket))
+        try:
+            yield await self._acquire_lock(
+                conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS)
+            )
+        finally:
+            renewing.cancel()
+            self.cleanup(conversation_id, ticket)

@@ -1,0 +1,90 @@
+"""The renewed Redis ticket lock against a real Redis: a dead holder's ticket goes within its
+lifetime, a live holder keeps the conversation however long it takes, and tickets issued
+from several replicas at once are neither lost nor doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+
+import pytest
+from rasa.utils.endpoints import EndpointConfig
+
+from rasa_addons.lock_store import RenewedRedisLockStore
+
+LIFETIME = 1.0
+
+
+def replica(port: int) -> RenewedRedisLockStore:
+    """One replica's lock store (each replica has its own connection)."""
+    config = EndpointConfig(
+        url="127.0.0.1", port=port, db=0, key_prefix="test", ticket_lifetime=LIFETIME
+    )
+    return RenewedRedisLockStore(config)
+
+
+def conversation() -> str:
+    return f"conversation-{uuid.uuid4().hex[:8]}"
+
+
+async def test_a_dead_replicas_ticket_expires_within_its_lifetime(redis_port: int) -> None:
+    dead, alive = replica(redis_port), replica(redis_port)
+    sender = conversation()
+    dead.issue_ticket(sender)  # taken, then never renewed nor returned: the replica died
+    started = time.monotonic()
+    async with alive.lock(sender):
+        waited = time.monotonic() - started
+    assert LIFETIME * 0.8 < waited < LIFETIME + 1.0
+    assert alive.get_lock(sender) is None
+
+
+async def test_a_live_holder_keeps_the_conversation_longer_than_the_lifetime(
+    redis_port: int,
+) -> None:
+    first, second = replica(redis_port), replica(redis_port)
+    sender = conversation()
+    order: list[str] = []
+
+    async def slow_turn() -> None:
+        async with first.lock(sender):
+            order.append("first in")
+            await asyncio.sleep(LIFETIME * 3)
+            order.append("first out")
+
+    async def next_turn() -> None:
+        await asyncio.sleep(0.2)
+        async with second.lock(sender):
+            order.append("second in")
+
+    await asyncio.gather(slow_turn(), next_turn())
+    assert order == ["first in", "first out", "second in"]
+
+
+@pytest.mark.parametrize("replicas", [2, 4])
+def test_tickets_issued_at_once_from_several_replicas_are_all_kept(
+    redis_port: int, replicas: int
+) -> None:
+    stores = [replica(redis_port) for _ in range(replicas)]
+    sender = conversation()
+    issued: list[int] = []
+    barrier = threading.Barrier(replicas)
+
+    def issue(store: RenewedRedisLockStore) -> None:
+        barrier.wait()
+        for _ in range(25):
+            issued.append(store.issue_ticket(sender))
+
+    threads = [threading.Thread(target=issue, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lock = stores[0].get_lock(sender)
+    assert lock is not None
+    assert len(issued) == len(set(issued)) == 25 * replicas
+    assert sorted(ticket.number for ticket in lock.tickets) == sorted(issued)
+    for number in issued:
+        stores[0].cleanup(sender, number)
+    assert stores[0].get_lock(sender) is None

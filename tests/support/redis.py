@@ -1,0 +1,26 @@
+"""A Redis server of the tests' own, under the project's supervisor, on a free port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cluster.processes import redis_program
+from stack.processes import ROOT, free_port
+from stack.supervisor import Supervisor
+
+
+@contextmanager
+def running_redis(home: Path) -> Iterator[int]:
+    """Yields the port of a Redis started for the caller; stopped afterwards."""
+    port = free_port()
+    supervisor = Supervisor(home, cwd=ROOT)
+    supervisor.write_config([redis_program(port, home)])
+    supervisor.launch(dict(os.environ))
+    try:
+        supervisor.start_in_order([["redis"]])
+        yield port
+    finally:
+        supervisor.shutdown()
