@@ -223,7 +223,10 @@ class Stack:
             programs.append(
                 Program(
                     "web",
-                    [*command, "--rasa-url", config.rasa_url],
+                    [*command, "--rasa-url", config.rasa_url]
+                    # /insights reads the tracker store and the account service's tickets.
+                    + ["--tracker-db", str(config.tracker_db)]
+                    + ["--accounts-db", str(config.var_dir / "accounts.db")],
                     http_ready(f"http://127.0.0.1:{config.web_port}/health"),
                     ready_timeout=30,
                     port=config.web_port,

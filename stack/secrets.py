@@ -16,6 +16,8 @@ STACK_SECRETS = (
     "SESSION_SIGNING_KEY",
     "CLIENT_ID_KEY",
     "REST_CHANNEL_TOKEN",
+    # Opens the support team's /insights page on the demo web server.
+    "INSIGHTS_AGENT_TOKEN",
 )
 CLUSTER_SECRETS = (*STACK_SECRETS, "POSTGRES_PASSWORD")
 PRIVATE = 0o600

@@ -23,6 +23,7 @@ from pathlib import Path
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from common.demo import demo_mode
+from web.insights import InsightsConfig, add_routes
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -106,8 +107,11 @@ async def _client(app: web.Application):  # type: ignore[no-untyped-def]
     await app[HTTP].close()
 
 
-def make_app(rasa_url: str, mailbox: DemoMailbox | None) -> web.Application:
-    """The page; with a `mailbox` (demo mode only), its panel and `/api/outbox` as well."""
+def make_app(
+    rasa_url: str, mailbox: DemoMailbox | None, insights: InsightsConfig | None = None
+) -> web.Application:
+    """The page; with a `mailbox` (demo mode only), its panel and `/api/outbox` as well; with
+    `insights`, the support team's /insights page (web/insights.py)."""
     app = web.Application()
     app[RASA_URL] = rasa_url.rstrip("/")
     app.router.add_get("/", index)
@@ -116,6 +120,7 @@ def make_app(rasa_url: str, mailbox: DemoMailbox | None) -> web.Application:
         app[MAILBOX] = DemoMailbox(mailbox.account_url.rstrip("/"), mailbox.api_key)
         app.cleanup_ctx.append(_client)
         app.router.add_get("/api/outbox", outbox)
+    add_routes(app, insights)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC)
     return app
@@ -136,12 +141,28 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     parser.add_argument("--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
+    parser.add_argument(
+        "--tracker-db",
+        default=os.environ.get("TRACKER_DB", ""),
+        help="the tracker store for /insights: SQLite path or SQLAlchemy URL",
+    )
+    parser.add_argument(
+        "--accounts-db",
+        default=os.environ.get("ACCOUNTS_DB", ""),
+        help="the account service's SQLite file, for its ticket count on /insights",
+    )
     args = parser.parse_args()
     try:
         mailbox = demo_mailbox()
     except ValueError as problem:
         sys.exit(str(problem))
-    app = make_app(args.rasa_url, mailbox)
+    token = os.environ.get("INSIGHTS_AGENT_TOKEN", "")
+    insights = (
+        InsightsConfig(token, args.tracker_db, Path(args.accounts_db) if args.accounts_db else None)
+        if token and args.tracker_db
+        else None
+    )
+    app = make_app(args.rasa_url, mailbox, insights)
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

@@ -1,0 +1,427 @@
+"""The support team's weekly figures, from SQL aggregations over the tracker store.
+
+Each query groups and counts in the database (SQLite or PostgreSQL); Python only names the
+groups (topics, steps, outcomes) and reads the few rows that come back. Only the messages the
+assistant did not understand are read one by one, to mask and list them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from insights import sql
+from insights.article import OFFERS, QUESTIONS, Article, load, step_label
+from insights.privacy import mask
+
+HANDOFF_INTENT = "request_human"
+TICKET_ACTION = "action_open_ticket"
+FALLBACK_INTENT = "nlu_fallback"
+OUTAGE_RESPONSE = "utter_service_down"
+# A message read with less confidence than this (but above the fallback threshold) counts as
+# low-confidence: it was acted on, but the classifier was not sure.
+LOW_CONFIDENCE = 0.5
+SOLVED_INTENTS = ("affirm", "thank")
+# How a "did that work?" was answered, in the order the tables show them.
+OUTCOMES = ("solved", "not_solved", "switched", "person", "left", "other")
+# The code's `code_status` values grouped into the funnel's outcomes.
+CODE_LIMITED = ("limit", "mail_limit", "wait", "blocked")
+CODE_STAGES = ("offered", "accepted", "sent", "verified", "wrong", "expired", "limited")
+TICKET_REASONS = {
+    "utter_offer_ticket": "steps exhausted",
+    "utter_ask_urgent_ticket": "takeover",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days, `start` included, `end` included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def last_days(cls, days: int, today: date | None = None) -> Period:
+        today = today or datetime.now(timezone.utc).date()
+        return cls(today - timedelta(days=days - 1), today)
+
+    def bounds(self) -> dict[str, float]:
+        start = datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc)
+        end = datetime(self.end.year, self.end.month, self.end.day, tzinfo=timezone.utc)
+        return {"start": start.timestamp(), "end": (end + timedelta(days=1)).timestamp()}
+
+    def days(self) -> list[str]:
+        count = (self.end - self.start).days + 1
+        return [(self.start + timedelta(days=offset)).isoformat() for offset in range(count)]
+
+
+@dataclass
+class Table:
+    """One table of the page and its CSV file."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+@dataclass
+class Insights:
+    """Every measure of one period: headline figures and the tables behind them."""
+
+    period: Period
+    summary: dict[str, Any]
+    tables: dict[str, Table]
+    misunderstood: list[dict[str, Any]]
+    seconds: float = 0.0
+
+    def table(self, name: str) -> Table:
+        return self.tables[name]
+
+
+def engine_for(location: str | Path) -> sa.engine.Engine:
+    """A SQLAlchemy engine for a SQLite file path or any database URL."""
+    text = str(location)
+    if "://" in text:
+        return sa.create_engine(text)
+    path = Path(text)
+    if not path.exists():
+        raise FileNotFoundError(f"no tracker store at {path}")
+    return sa.create_engine(f"sqlite:///{path.resolve()}")
+
+
+def has_events(engine: sa.engine.Engine) -> bool:
+    return sa.inspect(engine).has_table("events")
+
+
+def share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return None
+    rank = max(1, int(-(-fraction * len(sorted_values) // 1)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def outcome_of(answer: str | None, article: Article) -> str:
+    if answer is None:
+        return "left"
+    if answer in SOLVED_INTENTS:
+        return "solved"
+    if answer == "deny":
+        return "not_solved"
+    if answer == HANDOFF_INTENT:
+        return "person"
+    if answer in article.topic_intents:
+        return "switched"
+    return "other"
+
+
+def ticket_reason(before_intent: str | None, before_action: str | None) -> str:
+    if before_intent == HANDOFF_INTENT:
+        return "on request"
+    if before_intent == "affirm" and before_action in TICKET_REASONS:
+        return TICKET_REASONS[before_action]
+    return "other"
+
+
+class Measures:
+    """Runs the queries of one period against one tracker store."""
+
+    def __init__(
+        self,
+        engine: sa.engine.Engine,
+        article: Article | None = None,
+        accounts_db: Path | None = None,
+        low_confidence: float = LOW_CONFIDENCE,
+    ) -> None:
+        self.engine = engine
+        self.dialect = sql.Dialect(engine.dialect.name)
+        self.article = article or load()
+        self.accounts_db = accounts_db
+        self.low_confidence = low_confidence
+
+    def compute(self, period: Period) -> Insights:
+        started = time.perf_counter()
+        params = period.bounds()
+        if not has_events(self.engine):
+            return self._empty(period)
+        with self.engine.connect() as connection:
+
+            def rows(query: str, **extra: Any) -> list[Any]:
+                return list(connection.execute(sa.text(query), {**params, **extra}))
+
+            d = self.dialect
+            daily = rows(sql.per_day(d))
+            totals = rows(sql.conversations(d, HANDOFF_INTENT, TICKET_ACTION))[0]
+            walked = rows(sql.walk(d, QUESTIONS, TICKET_ACTION))
+            starts = rows(sql.topic_starts(d))
+            codes = rows(sql.code_funnel(d, OFFERS))
+            understood = rows(sql.understanding(d, FALLBACK_INTENT), low=self.low_confidence)[0]
+            unclear = rows(sql.misunderstood(d, FALLBACK_INTENT))
+            failed = rows(sql.failed_actions(d, self.article.custom_actions))[0][0]
+            outage = rows(sql.outages(d, OUTAGE_RESPONSE))[0]
+            latencies = sorted(float(row[0]) for row in rows(sql.reply_latency(d)))
+        tables: dict[str, Table] = {}
+        tables["daily"] = self._daily(period, daily)
+        steps, topics, funnel = self._walk(walked, starts)
+        tables["steps"], tables["topics"], tables["funnel"] = steps, topics, funnel
+        tables["codes"] = self._codes(codes)
+        tables["handoffs"] = self._handoffs(walked)
+        misunderstood = [self._unclear(row) for row in unclear]
+        tables["misunderstood"] = Table(
+            "misunderstood",
+            "Messages the assistant did not understand, with its best guesses",
+            ("time", "message", "guess_1", "confidence_1", "guess_2", "confidence_2"),
+            [
+                (item["time"], item["message"], *_flat(item["guesses"], 2))
+                for item in misunderstood
+            ],
+        )
+        conversations = int(totals[0] or 0)
+        contained = int(totals[3] or 0)
+        messages = sum(int(row[2] or 0) for row in daily)
+        summary: dict[str, Any] = {
+            "conversations": conversations,
+            "messages": messages,
+            "contained": contained,
+            "containment": share(contained, conversations),
+            "asked_for_person": int(totals[1] or 0),
+            "ticket_conversations": int(totals[2] or 0),
+            "fallback": int(understood[1] or 0),
+            "fallback_rate": share(int(understood[1] or 0), messages),
+            "low_confidence": int(understood[2] or 0),
+            "low_confidence_rate": share(int(understood[2] or 0), messages),
+            "apology_turns": int(failed or 0),
+            "outage_replies": int(outage[0] or 0),
+            "outage_conversations": int(outage[1] or 0),
+            "latency_turns": len(latencies),
+            "latency_p50_ms": _ms(percentile(latencies, 0.5)),
+            "latency_p90_ms": _ms(percentile(latencies, 0.9)),
+            "latency_p99_ms": _ms(percentile(latencies, 0.99)),
+            "account_service_tickets": self._service_tickets(period),
+        }
+        tables["health"] = Table(
+            "health",
+            "Health",
+            ("measure", "value"),
+            [
+                ("turns answered with the apology (an action failed)", summary["apology_turns"]),
+                ("account service outage replies", summary["outage_replies"]),
+                ("conversations that met an outage", summary["outage_conversations"]),
+                ("turns with a recorded reply", summary["latency_turns"]),
+                ("reply latency p50 (ms)", summary["latency_p50_ms"]),
+                ("reply latency p90 (ms)", summary["latency_p90_ms"]),
+                ("reply latency p99 (ms)", summary["latency_p99_ms"]),
+            ],
+        )
+        tables["summary"] = Table(
+            "summary", "Summary", ("measure", "value"), [(k, v) for k, v in summary.items()]
+        )
+        return Insights(
+            period, summary, tables, misunderstood, seconds=time.perf_counter() - started
+        )
+
+    def _empty(self, period: Period) -> Insights:
+        """No conversation yet (the store is created on Rasa's first message)."""
+        engine = sa.create_engine("sqlite://")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT,"
+                    " timestamp FLOAT, intent_name TEXT, action_name TEXT, data TEXT)"
+                )
+            )
+        return Measures(engine, self.article, self.accounts_db, self.low_confidence).compute(
+            period
+        )
+
+    def _daily(self, period: Period, daily: list[Any]) -> Table:
+        found = {str(row[0]): (int(row[1] or 0), int(row[2] or 0)) for row in daily}
+        return Table(
+            "daily",
+            "Conversations and learners' messages per day (UTC)",
+            ("day", "conversations", "messages"),
+            [(day, *found.get(day, (0, 0))) for day in period.days()],
+        )
+
+    def _walk(self, walked: list[Any], starts: list[Any]) -> tuple[Table, Table, Table]:
+        article = self.article
+        asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        reached: dict[tuple[str, str], int] = defaultdict(int)
+        for question, topic, step, _intent, _action, answer, times, conversations in walked:
+            if question not in QUESTIONS:
+                continue
+            topic = article.topic_of(topic, step)
+            key = (topic, step or "unknown")
+            asked[key][outcome_of(answer, article)] += int(times)
+            reached[key] += int(conversations)
+        ordered = sorted(asked, key=lambda key: self._step_order(*key))
+        step_rows = []
+        for topic, step in ordered:
+            counts = asked[(topic, step)]
+            total = sum(counts.values())
+            step_rows.append(
+                (
+                    topic,
+                    article.step_number(topic, step) or "",
+                    step_label(step),
+                    total,
+                    *(counts.get(outcome, 0) for outcome in OUTCOMES),
+                    share(counts.get("solved", 0), total),
+                )
+            )
+        steps = Table(
+            "steps",
+            "Resolution per article step (answers to \"Did that work?\")",
+            ("topic", "step", "step_name", "asked", *OUTCOMES, "solved_share"),
+            step_rows,
+        )
+        started = {str(row[0]): int(row[1]) for row in starts if row[0]}
+        topic_rows = []
+        for topic in [*article.topics, *sorted({t for t, _ in asked} - set(article.topics))]:
+            counts = defaultdict(int)
+            for (other, _step), by_outcome in asked.items():
+                if other == topic:
+                    for outcome, times in by_outcome.items():
+                        counts[outcome] += times
+            total = sum(counts.values())
+            if not total and not started.get(topic):
+                continue
+            topic_rows.append(
+                (
+                    topic,
+                    started.get(topic, 0),
+                    total,
+                    *(counts.get(outcome, 0) for outcome in OUTCOMES),
+                    share(counts.get("solved", 0), total),
+                )
+            )
+        topics = Table(
+            "topics",
+            "Resolution per topic",
+            ("topic", "started", "asked", *OUTCOMES, "solved_share"),
+            topic_rows,
+        )
+        funnel_rows = []
+        for topic, *_ in topic_rows:
+            funnel_rows.append((topic, 0, "started", started.get(topic, 0), "", "", "", ""))
+            for other, step in ordered:
+                if other != topic:
+                    continue
+                counts = asked[(topic, step)]
+                funnel_rows.append(
+                    (
+                        topic,
+                        article.step_number(topic, step) or "",
+                        step_label(step),
+                        reached[(topic, step)],
+                        counts.get("solved", 0),
+                        counts.get("not_solved", 0),
+                        counts.get("switched", 0),
+                        counts.get("left", 0),
+                    )
+                )
+        funnel = Table(
+            "funnel",
+            "Funnel per topic: conversations that reached each step and what they did there",
+            ("topic", "step", "step_name", "reached", "solved", "not_solved", "switched", "left"),
+            funnel_rows,
+        )
+        return steps, topics, funnel
+
+    def _step_order(self, topic: str, step: str) -> tuple[int, int, str]:
+        topics = list(self.article.topics)
+        topic_index = topics.index(topic) if topic in topics else len(topics)
+        number = self.article.step_number(topic, step)
+        return (topic_index, number if number is not None else 99, step)
+
+    def _codes(self, codes: list[Any]) -> Table:
+        conversations: dict[str, int] = defaultdict(int)
+        times: dict[str, int] = defaultdict(int)
+        for mark, ended_reply, count, senders in codes:
+            stage = mark
+            if mark in CODE_LIMITED:
+                stage = "limited"
+            elif mark == "ended":
+                stage = "expired" if ended_reply == "utter_code_expired" else "ended"
+            # Several statuses can fall into one stage in one conversation: then the stage
+            # counts the conversation once per status; the funnel stages below are distinct.
+            conversations[stage] += int(senders)
+            times[stage] += int(count)
+        stages = [*CODE_STAGES, *sorted(set(conversations) - set(CODE_STAGES) - {None})]
+        return Table(
+            "codes",
+            "One-time code funnel",
+            ("stage", "conversations", "times"),
+            [(stage, conversations.get(stage, 0), times.get(stage, 0)) for stage in stages],
+        )
+
+    def _handoffs(self, walked: list[Any]) -> Table:
+        counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for question, topic, step, intent, action, _answer, times, senders in walked:
+            if question != TICKET_ACTION:
+                continue
+            key = (topic or "general", ticket_reason(intent, action))
+            counts[key][0] += int(times)
+            counts[key][1] += int(senders)
+        return Table(
+            "handoffs",
+            "Handoffs to a person by topic and reason",
+            ("topic", "reason", "times", "conversations"),
+            [(topic, reason, *counts[(topic, reason)]) for topic, reason in sorted(counts)],
+        )
+
+    def _unclear(self, row: Any) -> dict[str, Any]:
+        event = json.loads(row[3])
+        parse = event.get("parse_data") or {}
+        ranking = [
+            (str(item.get("name")), round(float(item.get("confidence") or 0), 3))
+            for item in parse.get("intent_ranking") or []
+            if item.get("name") != FALLBACK_INTENT
+        ][:2]
+        when = datetime.fromtimestamp(float(row[2]), timezone.utc)
+        return {
+            "time": when.strftime("%Y-%m-%d %H:%M"),
+            "message": mask(str(event.get("text") or "")),
+            "guesses": ranking,
+        }
+
+    def _service_tickets(self, period: Period) -> int | None:
+        """Tickets the account service opened in the period (its SQLite file, read-only)."""
+        if self.accounts_db is None or not self.accounts_db.exists():
+            return None
+        bounds = period.bounds()
+        uri = f"file:{self.accounts_db.resolve()}?mode=ro"
+        try:
+            with sqlite3.connect(uri, uri=True) as connection:
+                (count,) = connection.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ?",
+                    (bounds["start"], bounds["end"]),
+                ).fetchone()
+        except sqlite3.Error:
+            return None
+        return int(count)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def _flat(guesses: list[tuple[str, float]], count: int) -> list[Any]:
+    padded = [*guesses, *[("", None)] * count][:count]
+    return [value for guess in padded for value in guess]

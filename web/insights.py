@@ -1,0 +1,193 @@
+"""/insights: the support team's page, behind the agent token.
+
+An agent signs in once with the token (INSIGHTS_AGENT_TOKEN, generated into var/secrets.env
+by `make run`); the page then knows them by an HttpOnly cookie holding a keyed hash of the
+token, never the token itself. Scripts may send `Authorization: Bearer <token>` instead.
+Without a configured token or tracker store the routes answer 503 and show no data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from insights.measures import Insights, Measures, Period, Table, engine_for
+from insights.report import render, to_csv
+
+COOKIE = "insights_session"
+COOKIE_SECONDS = 8 * 3600
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass(frozen=True)
+class InsightsConfig:
+    """Where the numbers come from and the token that opens them."""
+
+    token: str
+    tracker_db: str  # SQLite path or SQLAlchemy URL
+    accounts_db: Path | None = None
+
+
+CONFIG = web.AppKey("insights", InsightsConfig)
+MEASURES = web.AppKey("insights_measures", dict)
+
+
+def session_value(token: str) -> str:
+    return hmac.new(token.encode(), b"insights-session", hashlib.sha256).hexdigest()
+
+
+def authorized(request: web.Request) -> bool:
+    config = request.app[CONFIG]
+    bearer = request.headers.get("Authorization", "")
+    if bearer.startswith("Bearer "):
+        return hmac.compare_digest(bearer[7:].strip().encode(), config.token.encode())
+    cookie = request.cookies.get(COOKIE, "")
+    return hmac.compare_digest(cookie.encode(), session_value(config.token).encode())
+
+
+LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Support insights: sign in</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}
+input{{font-size:1rem;padding:.4em;width:100%;box-sizing:border-box}} button{{font-size:1rem;margin-top:.6em}}</style>
+</head><body><h1>Support insights</h1>{message}
+<form method="post" action="/insights/login"><label for="token">Agent token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form></body></html>"""
+
+
+def login_page(message: str = "", status: int = 401) -> web.Response:
+    body = LOGIN_PAGE.format(message=f"<p role='alert'>{html.escape(message)}</p>" if message else "")
+    return web.Response(text=body, content_type="text/html", status=status, headers=PAGE_HEADERS)
+
+
+def period_of(request: web.Request) -> Period:
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD; the last seven days by default."""
+    default = Period.last_days(DEFAULT_DAYS)
+    try:
+        start = date.fromisoformat(request.query.get("from") or default.start.isoformat())
+        end = date.fromisoformat(request.query.get("to") or default.end.isoformat())
+    except ValueError as problem:
+        raise web.HTTPBadRequest(text="from and to are dates: YYYY-MM-DD") from problem
+    if end < start or end - start > timedelta(days=MAX_DAYS):
+        raise web.HTTPBadRequest(text=f"a period is 1 to {MAX_DAYS} days, from before to")
+    return Period(start, end)
+
+
+def period_form(period: Period) -> str:
+    return (
+        "<form class='period' method='get' action='/insights'>"
+        f"<label>from <input type='date' name='from' value='{period.start.isoformat()}'></label>"
+        f"<label>to <input type='date' name='to' value='{period.end.isoformat()}'></label>"
+        "<button type='submit'>Show</button></form>"
+        "<form class='period' method='post' action='/insights/logout'>"
+        "<button type='submit'>Sign out</button></form>"
+    )
+
+
+async def compute(request: web.Request, period: Period) -> Insights:
+    config = request.app[CONFIG]
+    cache = request.app[MEASURES]
+    if "measures" not in cache:
+        try:
+            engine = engine_for(config.tracker_db)
+        except FileNotFoundError:
+            engine = engine_for("sqlite://")  # no conversation yet: an empty store
+        cache["measures"] = Measures(engine, accounts_db=config.accounts_db)
+    measures: Measures = cache["measures"]
+    return await asyncio.to_thread(measures.compute, period)
+
+
+async def page(request: web.Request) -> web.Response:
+    if not authorized(request):
+        return login_page()
+    period = period_of(request)
+    insights = await compute(request, period)
+    query = f"from={period.start.isoformat()}&to={period.end.isoformat()}"
+
+    def link(table: Table) -> str:
+        return f"/insights/csv/{table.name}.csv?{query}"
+
+    text = await asyncio.to_thread(render, insights, link, period_form(period))
+    return web.Response(text=text, content_type="text/html", headers=PAGE_HEADERS)
+
+
+async def table_csv(request: web.Request) -> web.Response:
+    if not authorized(request):
+        raise web.HTTPUnauthorized(text="sign in at /insights first")
+    insights = await compute(request, period_of(request))
+    name = request.match_info["name"]
+    if name not in insights.tables:
+        raise web.HTTPNotFound(text="no such table")
+    return web.Response(
+        text=to_csv(insights.table(name)),
+        content_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def login(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    form = await request.post()
+    token = str(form.get("token") or "")
+    if not hmac.compare_digest(token.encode(), config.token.encode()):
+        await asyncio.sleep(0.5)  # guessing costs time
+        return login_page("That token is not right.")
+    response = web.HTTPSeeOther("/insights")
+    response.set_cookie(
+        COOKIE,
+        session_value(config.token),
+        max_age=COOKIE_SECONDS,
+        httponly=True,
+        samesite="Strict",
+        path="/insights",
+    )
+    return response
+
+
+async def logout(_: web.Request) -> web.Response:
+    response = web.HTTPSeeOther("/insights")
+    response.del_cookie(COOKIE, path="/insights")
+    return response
+
+
+async def disabled(_: web.Request) -> web.Response:
+    return web.Response(
+        status=503,
+        text="Support insights are off: start the page with INSIGHTS_AGENT_TOKEN and --tracker-db.",
+    )
+
+
+def add_routes(app: web.Application, config: InsightsConfig | None) -> None:
+    """The /insights routes; with no configuration they all answer 503."""
+    if config is None or not config.token:
+        for path in ("/insights", "/insights/csv/{name}.csv"):
+            app.router.add_get(path, disabled)
+        app.router.add_post("/insights/login", disabled)
+        return
+    app[CONFIG] = config
+    app[MEASURES] = {}
+    app.router.add_get("/insights", page)
+    app.router.add_get("/insights/csv/{name}.csv", table_csv)
+    app.router.add_post("/insights/login", login)
+    app.router.add_post("/insights/logout", logout)
