@@ -51,7 +51,7 @@ def topic_funnel(insights: Insights) -> str:
     """One bar group per topic: started, then the conversations that reached each step."""
     rows = insights.table("funnel").rows
     topics: dict[str, list[tuple[str, int]]] = {}
-    for topic, number, name, reached, *_ in rows:
+    for topic, number, _name, reached, *_ in rows:
         label = "started" if number == 0 else f"step {number or '·'}"
         topics.setdefault(topic, []).append((label, int(reached)))
     height = max(2.2, 0.45 * sum(len(v) for v in topics.values()) + 0.6)
@@ -65,7 +65,7 @@ def topic_funnel(insights: Insights) -> str:
     positions = list(range(len(values)))[::-1]
     axis.barh(positions, values, color=colours)
     axis.set_yticks(positions, labels)
-    for position, value in zip(positions, values):
+    for position, value in zip(positions, values, strict=False):
         axis.text(value, position, f" {value}", va="center")
     axis.set_title("Funnel per topic: conversations reaching each step")
     axis.set_xlabel("conversations")

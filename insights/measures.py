@@ -73,7 +73,7 @@ class Table:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def as_dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=False)) for row in self.rows]
 
 
 @dataclass
@@ -187,10 +187,7 @@ class Measures:
             "misunderstood",
             "Messages the assistant did not understand, with its best guesses",
             ("time", "message", "guess_1", "confidence_1", "guess_2", "confidence_2"),
-            [
-                (item["time"], item["message"], *_flat(item["guesses"], 2))
-                for item in misunderstood
-            ],
+            [(item["time"], item["message"], *_flat(item["guesses"], 2)) for item in misunderstood],
         )
         conversations = int(totals[0] or 0)
         contained = int(totals[3] or 0)
@@ -246,9 +243,7 @@ class Measures:
                     " timestamp FLOAT, intent_name TEXT, action_name TEXT, data TEXT)"
                 )
             )
-        return Measures(engine, self.article, self.accounts_db, self.low_confidence).compute(
-            period
-        )
+        return Measures(engine, self.article, self.accounts_db, self.low_confidence).compute(period)
 
     def _daily(self, period: Period, daily: list[Any]) -> Table:
         found = {str(row[0]): (int(row[1] or 0), int(row[2] or 0)) for row in daily}
@@ -287,7 +282,7 @@ class Measures:
             )
         steps = Table(
             "steps",
-            "Resolution per article step (answers to \"Did that work?\")",
+            'Resolution per article step (answers to "Did that work?")',
             ("topic", "step", "step_name", "asked", *OUTCOMES, "solved_share"),
             step_rows,
         )
@@ -317,8 +312,8 @@ class Measures:
             ("topic", "started", "asked", *OUTCOMES, "solved_share"),
             topic_rows,
         )
-        funnel_rows = []
-        for topic, *_ in topic_rows:
+        funnel_rows: list[tuple[Any, ...]] = []
+        for topic in (str(row[0]) for row in topic_rows):
             funnel_rows.append((topic, 0, "started", started.get(topic, 0), "", "", "", ""))
             for other, step in ordered:
                 if other != topic:
@@ -373,7 +368,7 @@ class Measures:
 
     def _handoffs(self, walked: list[Any]) -> Table:
         counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for question, topic, step, intent, action, _answer, times, senders in walked:
+        for question, topic, _step, intent, action, _answer, times, senders in walked:
             if question != TICKET_ACTION:
                 continue
             key = (topic or "general", ticket_reason(intent, action))

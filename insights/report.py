@@ -17,7 +17,8 @@ from insights.charts import all_charts
 from insights.measures import Insights, Table
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#f6f7f9}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;
+background:#f6f7f9}
 header,main{max-width:1100px;margin:0 auto;padding:12px 16px}
 header{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:baseline}
 h1{font-size:1.4rem;margin:.2em 0} h2{font-size:1.1rem;margin:1.4em 0 .4em}
@@ -93,7 +94,7 @@ def table_html(table: Table, csv_link: str) -> str:
     body = []
     for row in table.rows:
         cells = []
-        for column, value in zip(table.columns, row):
+        for column, value in zip(table.columns, row, strict=False):
             kind = " class='text'" if column in TEXT_COLUMNS else ""
             cells.append(
                 f"<td{kind} data-column='{html.escape(column)}'>"

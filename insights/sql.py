@@ -109,7 +109,8 @@ def walk(d: Dialect, questions: tuple[str, ...], ticket_action: str) -> str:
             SELECT id, sender_id, type_name, action_name, intent_name,
                    CASE WHEN type_name = 'slot' THEN {topic_value} END AS topic_value,
                    SUM(CASE WHEN type_name = 'slot' THEN 1 ELSE 0 END)
-                     OVER (PARTITION BY sender_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS topic_group
+                     OVER (PARTITION BY sender_id ORDER BY id ROWS UNBOUNDED PRECEDING)
+                     AS topic_group
             FROM events
             WHERE {PERIOD}
               AND (type_name = 'user'
@@ -127,7 +128,8 @@ def walk(d: Dialect, questions: tuple[str, ...], ticket_action: str) -> str:
                    LAG(intent_name, 1) OVER w AS intent1,
                    LAG(type_name, 2) OVER w AS type2, LAG(action_name, 2) OVER w AS action2,
                    LAG(type_name, 3) OVER w AS type3, LAG(action_name, 3) OVER w AS action3,
-                   LEAD(type_name, 1) OVER w AS next_type, LEAD(intent_name, 1) OVER w AS next_intent
+                   LEAD(type_name, 1) OVER w AS next_type,
+                   LEAD(intent_name, 1) OVER w AS next_intent
             FROM seq
             WHERE type_name <> 'slot'
             WINDOW w AS (PARTITION BY sender_id ORDER BY id)

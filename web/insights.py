@@ -63,9 +63,11 @@ def authorized(request: web.Request) -> bool:
 
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Support insights: sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Support insights: sign in</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}
-input{{font-size:1rem;padding:.4em;width:100%;box-sizing:border-box}} button{{font-size:1rem;margin-top:.6em}}</style>
+input{{font-size:1rem;padding:.4em;width:100%;box-sizing:border-box}}
+button{{font-size:1rem;margin-top:.6em}}</style>
 </head><body><h1>Support insights</h1>{message}
 <form method="post" action="/insights/login"><label for="token">Agent token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required>
@@ -73,7 +75,8 @@ input{{font-size:1rem;padding:.4em;width:100%;box-sizing:border-box}} button{{fo
 
 
 def login_page(message: str = "", status: int = 401) -> web.Response:
-    body = LOGIN_PAGE.format(message=f"<p role='alert'>{html.escape(message)}</p>" if message else "")
+    alert = f"<p role='alert'>{html.escape(message)}</p>" if message else ""
+    body = LOGIN_PAGE.format(message=alert)
     return web.Response(text=body, content_type="text/html", status=status, headers=PAGE_HEADERS)
 
 
