@@ -39,7 +39,8 @@ class ClusterConfig:
     postgres_port: int = 6432
     redis_port: int = 6390
     sanic_workers: int = 1
-    lock_lifetime: int = 20
+    # Seconds a dead replica's ticket blocks its conversation (rasa_addons/lock_store.py).
+    ticket_lifetime: float = 3.0
     postgres_db: str = "rasa"
     postgres_user: str = "rasa"
     # The demo mailbox, as in `make run`: DEMO_MODE=0 leaves it out.

@@ -112,7 +112,6 @@ class Cluster:
                     env={
                         # More than one Sanic worker per replica needs the shared lock store.
                         "SANIC_WORKERS": str(config.sanic_workers),
-                        "TICKET_LOCK_LIFETIME": str(config.lock_lifetime),
                         # Rate limits count across replicas and workers; the client is the
                         # address nginx (on this host) forwards.
                         "RATE_LIMIT_STORAGE_URL": f"redis://127.0.0.1:{config.redis_port}/1",

@@ -335,11 +335,13 @@ class AsyncRestLearner:
         self.headers = client_headers(client or new_client())
 
     async def replies_to(self, text: str, turn: str | None = None) -> list[Reply]:
-        """Sends one message (again, with its `turn` id); raises `Refused` on an error status."""
+        """Sends one message (again, with its `turn` id); raises `Refused` on an error status.
+        The turn id also goes in a header, for a proxy's access log."""
+        turn = turn or new_turn()
         async with self.session.post(
             webhook_url(self.assistant.rasa_url),
-            json=message(self.sender, text, turn or new_turn()),
-            headers=self.headers,
+            json=message(self.sender, text, turn),
+            headers={**self.headers, "X-Turn-Id": turn},
         ) as response:
             body = await response.read()
         if response.status != 200:

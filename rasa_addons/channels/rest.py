@@ -7,7 +7,9 @@ over the rate limits is answered 429 with Retry-After and the usual list of repl
 The body is Rasa's (`sender`, `message`) plus an optional `message_id`: a turn id (8-64
 letters, digits, `-` or `_`, unique within the conversation). Sending a message again with
 the same turn id returns the replies of the first time, without handling it again
-(rasa_addons/turns.py), so a client whose request failed can simply repeat it.
+(rasa_addons/turns.py), so a client whose request failed can simply repeat it. Without
+one, a trusted proxy's `X-Request-Id` is the turn id, so a proxy may pass a failed request
+to another replica.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rasa_addons.channels.guard import (
     MessageGuard,
     client_address,
     client_metadata,
+    trusted_proxies,
 )
 from rasa_addons.turns import TURN_METADATA_KEY
 
@@ -57,10 +60,11 @@ class GuardedRestInput(RestInput):
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         body = request.json if isinstance(request.json, dict) else {}
-        return {
-            **client_metadata(request.ctx.client),
-            TURN_METADATA_KEY: body.get("message_id"),
-        }
+        turn = body.get("message_id")
+        if turn is None and request.ip in trusted_proxies():
+            # A proxy that may pass this request to another replica names it.
+            turn = request.headers.get("x-request-id")
+        return {**client_metadata(request.ctx.client), TURN_METADATA_KEY: turn}
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(self.guard.wrap(on_new_message))

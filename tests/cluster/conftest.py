@@ -22,7 +22,8 @@ def cluster() -> Iterator[Cluster]:
     if not (ROOT / "models" / "accounts.tar.gz").exists():
         pytest.fail("No trained model: run `make train` (make test does it for you).")
     var_dir = ROOT / "var" / "cluster-tests" / uuid.uuid4().hex[:8]
-    config = ClusterConfig.on_free_ports(var_dir)
+    # The crash test's learners mail the same few demo accounts hundreds of times.
+    config = ClusterConfig.on_free_ports(var_dir, extra_env={"ACCOUNT_LIMITS_SCALE": "1000"})
     try:
         with running(config) as started:
             yield started
