@@ -1,7 +1,11 @@
 """Runs the `rasa` command line with two speed-ups and turn ids for a stack of this project.
 
 A message that carries a turn id already handled in its conversation is answered with the
-replies of the first time instead of being handled again (rasa_addons/turns.py).
+replies of the first time instead of being handled again (rasa_addons/turns.py). A call to
+the action server that could not connect, or whose connection broke before the answer
+(the action server restarting), is made again after 0.25, 0.5, 1 and 1 s: a restart takes
+about 1.5 s, and a repeated call is safe because every call that changes something carries
+an idempotency key from the turn id (actions/account_client.py).
 
 Rasa checks every action-server response against a fixed JSON schema with
 `jsonschema.validate`, which re-checks the schema itself on every call; profiling a
@@ -86,9 +90,32 @@ def kept_session(self: EndpointConfig) -> KeptSession:
     return KeptSession(session)
 
 
+ACTION_RETRY_WAITS = (0.25, 0.5, 1.0, 1.0)
+
+
+def retrying(request: Any) -> Any:
+    """Wraps `EndpointConfig.request`: connection failures are tried again, timeouts not."""
+
+    @functools.wraps(request)
+    async def request_again_on_connection_failure(
+        self: EndpointConfig, *args: Any, **kwargs: Any
+    ) -> Any:
+        for wait in (*ACTION_RETRY_WAITS, None):
+            try:
+                return await request(self, *args, **kwargs)
+            except aiohttp.ClientConnectionError as failure:
+                if wait is None or isinstance(failure, asyncio.TimeoutError):
+                    raise
+            await asyncio.sleep(wait)
+        return None
+
+    return request_again_on_connection_failure
+
+
 def main() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     EndpointConfig.session = kept_session  # type: ignore[method-assign]
+    EndpointConfig.request = retrying(EndpointConfig.request)  # type: ignore[method-assign]
     MessageProcessor.handle_message = answered_once(  # type: ignore[method-assign]
         MessageProcessor.handle_message
     )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_addons.server import kept_session, validate_action_result
+from rasa_addons.server import ACTION_RETRY_WAITS, kept_session, retrying, validate_action_result
+from stack.processes import free_port
 
 
 @pytest.fixture
@@ -81,3 +86,81 @@ def test_action_responses_are_checked_as_rasa_checks_them(result: dict, valid: i
     except ValidationError:
         ours = False
     assert ours is rasa_says is bool(valid)
+
+
+async def _serve(handler: Any, port: int) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_post("/webhook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def test_an_action_server_that_is_restarting_is_called_again() -> None:
+    port = free_port()
+    calls: list[int] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        calls.append(1)
+        return web.json_response({"events": [], "responses": []})
+
+    async def come_up_later() -> web.AppRunner:
+        await asyncio.sleep(0.6)  # refused until then
+        return await _serve(webhook, port)
+
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    starting = asyncio.create_task(come_up_later())
+    answer = await retrying(EndpointConfig.request)(endpoint, json={}, method="post")
+    await (await starting).cleanup()
+    assert answer == {"events": [], "responses": []}
+    assert calls == [1]
+
+
+async def test_a_connection_broken_before_the_answer_is_tried_again() -> None:
+    port = free_port()
+    calls: list[int] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        calls.append(1)
+        if len(calls) == 1 and request.transport is not None:
+            request.transport.close()  # the server died mid-call
+        return web.json_response({"events": [], "responses": []})
+
+    runner = await _serve(webhook, port)
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        answer = await retrying(EndpointConfig.request)(endpoint, json={}, method="post")
+    finally:
+        await runner.cleanup()
+    assert answer == {"events": [], "responses": []}
+    assert len(calls) == 2
+
+
+async def test_an_action_server_that_stays_away_fails_the_call_after_the_retries() -> None:
+    endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
+    started = time.monotonic()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await retrying(EndpointConfig.request)(endpoint, json={}, method="post")
+    assert time.monotonic() - started >= sum(ACTION_RETRY_WAITS)
+
+
+async def test_a_slow_action_server_is_not_called_again() -> None:
+    port = free_port()
+    calls: list[int] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        calls.append(1)
+        await asyncio.sleep(2)
+        return web.json_response({})
+
+    runner = await _serve(webhook, port)
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        with pytest.raises(asyncio.TimeoutError):
+            await retrying(EndpointConfig.request)(
+                endpoint, json={}, method="post", timeout=aiohttp.ClientTimeout(total=0.3)
+            )
+    finally:
+        await runner.cleanup()
+    assert calls == [1]
