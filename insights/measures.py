@@ -25,6 +25,8 @@ from insights.privacy import mask
 HANDOFF_INTENT = "request_human"
 TICKET_ACTION = "action_open_ticket"
 FALLBACK_INTENT = "nlu_fallback"
+# The policies' own fallback: no rule or story fits the turn ("I'm still not sure ...").
+DIALOGUE_FALLBACK = "action_default_fallback"
 OUTAGE_RESPONSE = "utter_service_down"
 # A message read with less confidence than this (but above the fallback threshold) counts as
 # low-confidence: it was acted on, but the classifier was not sure.
@@ -174,6 +176,7 @@ class Measures:
             understood = rows(sql.understanding(d, FALLBACK_INTENT), low=self.low_confidence)[0]
             unclear = rows(sql.misunderstood(d, FALLBACK_INTENT))
             failed = rows(sql.failed_actions(d, self.article.custom_actions))[0][0]
+            core_fallbacks = rows(sql.dialogue_fallbacks(d, DIALOGUE_FALLBACK))[0][0]
             outage = rows(sql.outages(d, OUTAGE_RESPONSE))[0]
             latencies = sorted(float(row[0]) for row in rows(sql.reply_latency(d)))
         tables: dict[str, Table] = {}
@@ -203,6 +206,7 @@ class Measures:
             "fallback_rate": share(int(understood[1] or 0), messages),
             "low_confidence": int(understood[2] or 0),
             "low_confidence_rate": share(int(understood[2] or 0), messages),
+            "dialogue_fallback": int(core_fallbacks or 0),
             "apology_turns": int(failed or 0),
             "outage_replies": int(outage[0] or 0),
             "outage_conversations": int(outage[1] or 0),

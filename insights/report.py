@@ -46,6 +46,7 @@ CARDS = (
     ("ticket_conversations", "conversations with a ticket action"),
     ("fallback_rate", "messages not understood"),
     ("low_confidence_rate", "messages read with low confidence"),
+    ("dialogue_fallback", "turns no story or rule fitted"),
     ("apology_turns", "turns answered with the apology"),
     ("outage_replies", "account service outage replies"),
     ("latency_p50_ms", "reply latency p50 (ms)"),

@@ -61,16 +61,30 @@ PERIOD = "timestamp >= :start AND timestamp < :end"
 
 
 def per_day(d: Dialect) -> str:
-    """Conversations and learners' messages per day. A rewound message (the two-stage
-    fallback re-reads it) is one message, not two."""
+    """Conversations and learners' messages per day. When a learner picks one of the
+    "did you mean" suggestions, the two-stage fallback ends its loop, rewinds and stores the
+    message again: that second copy is not counted (a rewind right after the loop ended)."""
     return f"""
         SELECT {d.day()} AS day,
-               COUNT(DISTINCT CASE WHEN type_name = 'user' THEN sender_id END) AS conversations,
-               SUM(CASE WHEN type_name = 'user' THEN 1 ELSE 0 END)
-                 - SUM(CASE WHEN type_name = 'rewind' THEN 1 ELSE 0 END) AS messages
-        FROM events
-        WHERE {PERIOD} AND type_name IN ('user', 'rewind')
+               COUNT(DISTINCT CASE WHEN e.type_name = 'user' THEN e.sender_id END)
+                 AS conversations,
+               SUM(CASE WHEN e.type_name = 'user' THEN 1 ELSE 0 END)
+                 - SUM(CASE WHEN e.type_name = 'rewind' AND EXISTS (
+                            SELECT 1 FROM events p
+                            WHERE p.id = e.id - 1 AND p.sender_id = e.sender_id
+                              AND p.type_name = 'active_loop')
+                       THEN 1 ELSE 0 END) AS messages
+        FROM events e
+        WHERE e.{PERIOD} AND e.type_name IN ('user', 'rewind')
         GROUP BY 1 ORDER BY 1
+    """
+
+
+def dialogue_fallbacks(d: Dialect, action: str) -> str:
+    """Turns where the dialogue policies could not tell what to do next."""
+    return f"""
+        SELECT COUNT(*) FROM events
+        WHERE {PERIOD} AND type_name = 'action' AND action_name = '{action}'
     """
 
 
