@@ -75,7 +75,7 @@ def run(conversations: int, days: int, runs: int, out_dir: Path = REPORTS) -> di
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "target_s": TARGET_SECONDS,
-        "command": f"make insights-bench (python -m insights bench --conversations {conversations})",
+        "command": f"python -m insights bench --conversations {conversations}",
         "results": {},
     }
     with tempfile.TemporaryDirectory(prefix="insights-bench-", dir="/var/tmp") as directory:

@@ -48,24 +48,28 @@ def temporary_postgres(database: str = "rasa") -> Iterator[str]:
     data = home / "data"
     if user:
         os.chown(home, user.pw_uid, user.pw_gid)
-    as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+
+    def run(command: list[str], check: bool = True) -> None:
+        subprocess.run(
+            command,
+            check=check,
+            capture_output=True,
+            user=user.pw_uid if user else None,
+            group=user.pw_gid if user else None,
+            extra_groups=[] if user else None,
+        )
+
     port = free_port()
     bin_dir = bindir()
-    subprocess.run(
+    run(
         [str(bin_dir / "initdb"), "-D", str(data), "-U", "insights", "--auth", "trust"]
-        + ["--encoding", "UTF8", "--no-instructions"],
-        check=True,
-        capture_output=True,
-        **as_user,  # type: ignore[arg-type]
+        + ["--encoding", "UTF8", "--no-instructions"]
     )
     options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
     options += " -c fsync=off -c shared_buffers=256MB -c work_mem=64MB"
-    subprocess.run(
+    run(
         [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"), "-w"]
-        + ["start"],
-        check=True,
-        capture_output=True,
-        **as_user,  # type: ignore[arg-type]
+        + ["start"]
     )
     try:
         dsn = f"postgresql://insights@127.0.0.1:{port}"
@@ -81,9 +85,5 @@ def temporary_postgres(database: str = "rasa") -> Iterator[str]:
         connection.close()
         yield f"{dsn}/{database}"
     finally:
-        subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-            **as_user,  # type: ignore[arg-type]
-        )
+        run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], check=False)
         shutil.rmtree(home, ignore_errors=True)

@@ -304,7 +304,9 @@ def seed(
                 raw.close()
         else:
             with engine.begin() as connection:
-                connection.execute(table.insert(), [dict(zip(columns, row)) for row in pending])
+                connection.execute(
+                    table.insert(), [dict(zip(columns, row, strict=True)) for row in pending]
+                )
         written += len(pending)
         pending.clear()
 
