@@ -28,6 +28,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from account_service.accounts import Accounts
 from account_service.codes import Codes, random_code
+from account_service.idempotency import Idempotency
 from account_service.limits import UNKNOWN_CLIENT, Limits, Refusal
 from account_service.storage import Clock, Storage
 from account_service.tickets import TicketOutcome, Tickets
@@ -99,8 +100,12 @@ class SafeAccessLogger(AbstractAccessLogger):
         )
 
 
-@web.middleware
-async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's response, or the fixed JSON answer for what it raised (no traceback).
+
+    The error middleware, and also the idempotency wrapper, which must see a request's whole
+    answer to keep it.
+    """
     try:
         return await handler(request)
     except ApiError as error:
@@ -113,6 +118,9 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "internal_error"}, status=500)
+
+
+_error_middleware = web.middleware(_answer)
 
 
 @web.middleware
@@ -392,13 +400,14 @@ def create_app(
 
     app.cleanup_ctx.append(storage_lifecycle)
     app.router.add_get("/health", health)
-    app.router.add_post("/codes", request_code)
-    app.router.add_post("/codes/verify", verify_code)
+    once = Idempotency(storage, clock, _answer).once
+    app.router.add_post("/codes", once(request_code))
+    app.router.add_post("/codes/verify", once(verify_code))
     app.router.add_get("/accounts/state", account_state)
     app.router.add_get("/domains/{domain}/sso", domain_sso)
-    app.router.add_post("/password-reset", password_reset)
-    app.router.add_post("/verification-email", verification_email)
-    app.router.add_post("/tickets", create_ticket)
+    app.router.add_post("/password-reset", once(password_reset))
+    app.router.add_post("/verification-email", once(verification_email))
+    app.router.add_post("/tickets", once(create_ticket))
     app.router.add_get("/tickets/{ticket_id}", get_ticket)
     if demo_mode:
         app.router.add_get("/outbox", outbox)

@@ -109,6 +109,18 @@ CREATE INDEX IF NOT EXISTS limit_events_by_time ON limit_events (at);
 CREATE INDEX IF NOT EXISTS limit_events_by_address ON limit_events (address_hash, at);
 CREATE INDEX IF NOT EXISTS limit_events_by_conversation ON limit_events (conversation_id, at);
 CREATE INDEX IF NOT EXISTS limit_events_by_client ON limit_events (client, at);
+CREATE TABLE IF NOT EXISTS idempotent_answers (
+    key_hash TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    sealed_body BLOB NOT NULL,
+    retry_after TEXT,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotent_answers_by_time ON idempotent_answers (at);
+CREATE INDEX IF NOT EXISTS idempotent_answers_by_conversation
+    ON idempotent_answers (conversation_id);
 """
 
 TABLES = (
@@ -123,6 +135,7 @@ TABLES = (
     "tickets",
     "ticket_requests",
     "limit_events",
+    "idempotent_answers",
 )
 
 
@@ -151,6 +164,16 @@ class Duplicate:
 
     email: str
     created_with: str
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The first answer to an idempotency key; the body is sealed (see idempotency.py)."""
+
+    request_hash: str
+    status: int
+    sealed_body: bytes
+    retry_after: str | None
 
 
 @dataclass(frozen=True)
@@ -397,6 +420,44 @@ class Storage:
         ).fetchall()
         return [(str(row["kind"]), float(row["at"])) for row in rows]
 
+    # -- idempotent answers ----------------------------------------------------
+
+    def stored_answer(self, key_hash: str, since: float) -> StoredAnswer | None:
+        """The answer kept for a key, if it was stored after `since`."""
+        row = self.conn.execute(
+            "SELECT request_hash, status, sealed_body, retry_after FROM idempotent_answers"
+            " WHERE key_hash = ? AND at > ?",
+            (key_hash, since),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(
+            request_hash=row["request_hash"],
+            status=int(row["status"]),
+            sealed_body=bytes(row["sealed_body"]),
+            retry_after=row["retry_after"],
+        )
+
+    def store_answer(
+        self, key_hash: str, answer: StoredAnswer, conversation_id: str, at: float
+    ) -> None:
+        """Keep a key's first answer; answers older than a day go at the same time."""
+        with self.conn:
+            self.conn.execute("DELETE FROM idempotent_answers WHERE at <= ?", (at - DAY_SECONDS,))
+            self.conn.execute(
+                "INSERT INTO idempotent_answers (key_hash, request_hash, conversation_id,"
+                " status, sealed_body, retry_after, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key_hash,
+                    answer.request_hash,
+                    conversation_id,
+                    answer.status,
+                    answer.sealed_body,
+                    answer.retry_after,
+                    at,
+                ),
+            )
+
     # -- account facts -------------------------------------------------------
 
     def account(self, email: str) -> Account | None:
@@ -574,6 +635,7 @@ class Storage:
                 ("tokens", "tokens"),
                 ("tickets", "tickets"),
                 ("ticket_requests", "ticket_requests"),
+                ("idempotent_answers", "idempotent_answers"),
             ):
                 cursor = self.conn.execute(
                     f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,)

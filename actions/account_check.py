@@ -12,6 +12,8 @@ what comes next from that slot.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import re
@@ -77,6 +79,20 @@ def client_id(tracker: Tracker) -> str | None:
     return value if isinstance(value, str) and _CLIENT_ID.match(value) else None
 
 
+def turn_key(tracker: Tracker, action: str) -> str | None:
+    """The idempotency key of `action`'s calls that change something, in this turn.
+
+    A turn handled again after a crash keeps the channel's message id, so its repeated call
+    gets the service's first answer instead of a second mail or ticket; the action's name
+    tells apart the actions of one turn. None (no key sent) without a message id.
+    """
+    message_id = tracker.latest_message.get("message_id")
+    if not message_id:
+        return None
+    turn = json.dumps([str(tracker.sender_id), str(message_id), action])
+    return hashlib.sha256(turn.encode()).hexdigest()
+
+
 def minutes(seconds: int | None) -> int:
     """A wait as the learner is told it: whole minutes, at least one."""
     return max(1, math.ceil((seconds or 0) / 60))
@@ -135,15 +151,17 @@ class ActionSendCode(Action):
         # The address check has done its job; the code's status steers from here.
         return [SlotSet("address_check", None), *await self.request(dispatcher, tracker)]
 
-    @staticmethod
-    async def request(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
+    async def request(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         address = known_email(tracker)
         if not address:
             dispatcher.utter_message(response="utter_ask_code_first")
             return [SlotSet("code_status", "not_sent")]
         try:
             result = await get_client().request_code(
-                address, str(tracker.sender_id), client_id(tracker)
+                address,
+                str(tracker.sender_id),
+                client_id(tracker),
+                idempotency_key=turn_key(tracker, self.name()),
             )
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_service_down")
@@ -182,7 +200,13 @@ class ActionVerifyCode(Action):
         client = get_client()
         conversation_id = str(tracker.sender_id)
         try:
-            result = await client.verify_code(address, code, conversation_id, client_id(tracker))
+            result = await client.verify_code(
+                address,
+                code,
+                conversation_id,
+                client_id(tracker),
+                idempotency_key=turn_key(tracker, self.name()),
+            )
             if result.status != "verified" or not result.token:
                 return self.refused(dispatcher, result, address)
             state = await client.account_state(result.token, conversation_id)

@@ -6,6 +6,10 @@ unexpected body) becomes ``AccountServiceUnavailable``, so actions need one
 
 Calls name the conversation and, when the channel knows it, the learner's client id; the
 service counts its limits by them. A limit's 429 answer comes back as a typed result.
+
+The calls that change something take an optional `idempotency_key`: the service performs a
+call once per key and answers a repeat with the first answer, so a turn handled again after
+a crash sends no second mail or ticket.
 """
 
 from __future__ import annotations
@@ -287,8 +291,11 @@ class AccountClient:
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[int, Any]:
         """Send one request; return status and decoded JSON, or raise Unavailable."""
+        if idempotency_key is not None:
+            headers = {**(headers or {}), "Idempotency-Key": idempotency_key}
         try:
             session = self._get_session()
             async with session.request(
@@ -307,10 +314,18 @@ class AccountClient:
             raise AccountServiceUnavailable() from None
 
     async def _mail(
-        self, path: str, email: str, conversation_id: str, client: str | None
+        self,
+        path: str,
+        email: str,
+        conversation_id: str,
+        client: str | None,
+        idempotency_key: str | None,
     ) -> MailRequestResult:
         status, data = await self._call(
-            "POST", path, json={"email": email, **_who(conversation_id, client)}
+            "POST",
+            path,
+            json={"email": email, **_who(conversation_id, client)},
+            idempotency_key=idempotency_key,
         )
         if status == 400 and _error_of(data) == "invalid_email":
             raise InvalidEmail("The address is not well formed.")
@@ -324,10 +339,18 @@ class AccountClient:
     # -- public API ----------------------------------------------------------
 
     async def request_code(
-        self, email: str, conversation_id: str, client: str | None = None
+        self,
+        email: str,
+        conversation_id: str,
+        client: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> CodeRequestResult:
         status, data = await self._call(
-            "POST", "/codes", json={"email": email, **_who(conversation_id, client)}
+            "POST",
+            "/codes",
+            json={"email": email, **_who(conversation_id, client)},
+            idempotency_key=idempotency_key,
         )
         if status == 202 and isinstance(data, dict) and data.get("status") == "sent":
             return CodeRequestResult(status="sent")
@@ -339,12 +362,19 @@ class AccountClient:
         raise _unexpected()
 
     async def verify_code(
-        self, email: str, code: str, conversation_id: str, client: str | None = None
+        self,
+        email: str,
+        code: str,
+        conversation_id: str,
+        client: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> CodeCheckResult:
         status, data = await self._call(
             "POST",
             "/codes/verify",
             json={"email": email, "code": code, **_who(conversation_id, client)},
+            idempotency_key=idempotency_key,
         )
         if status == 400 and _error_of(data) == "invalid_email":
             return CodeCheckResult(status="invalid_email")
@@ -392,14 +422,26 @@ class AccountClient:
         return organization if _get(data, "sso_required", bool) else None
 
     async def send_password_reset(
-        self, email: str, conversation_id: str, client: str | None = None
+        self,
+        email: str,
+        conversation_id: str,
+        client: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> MailRequestResult:
-        return await self._mail("/password-reset", email, conversation_id, client)
+        return await self._mail("/password-reset", email, conversation_id, client, idempotency_key)
 
     async def send_verification_email(
-        self, email: str, conversation_id: str, client: str | None = None
+        self,
+        email: str,
+        conversation_id: str,
+        client: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> MailRequestResult:
-        return await self._mail("/verification-email", email, conversation_id, client)
+        return await self._mail(
+            "/verification-email", email, conversation_id, client, idempotency_key
+        )
 
     async def create_ticket(
         self,
@@ -409,6 +451,8 @@ class AccountClient:
         transcript: Sequence[Mapping[str, str]],
         email: str | None = None,
         client: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> TicketResult:
         """Opens the conversation's ticket, or adds this request to the one it has."""
         body: dict[str, Any] = {
@@ -419,7 +463,9 @@ class AccountClient:
         }
         if email is not None:
             body["email"] = email
-        status, data = await self._call("POST", "/tickets", json=body)
+        status, data = await self._call(
+            "POST", "/tickets", json=body, idempotency_key=idempotency_key
+        )
         limited = _limit(status, data, ("ticket_limit",))
         if limited:
             return TicketResult(status=limited[0], retry_after_seconds=limited[1])

@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_check import client_id
+from actions.account_check import client_id, turn_key
 from actions.account_client import AccountServiceUnavailable, get_client
 from common.addresses import mask_addresses_in_text
 from common.codes import TYPED_CODE
@@ -63,6 +63,7 @@ class ActionOpenTicket(Action):
                 transcript=transcript(tracker),
                 email=contact,
                 client=client_id(tracker),
+                idempotency_key=turn_key(tracker, self.name()),
             )
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_ticket_failed")

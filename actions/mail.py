@@ -8,6 +8,7 @@ spent, `mail_status` is set to `limit` and the rules offer the way forward.
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_check import client_id, known_email, minutes
+from actions.account_check import client_id, known_email, minutes, turn_key
 from actions.account_client import (
     AccountServiceUnavailable,
     InvalidEmail,
@@ -77,5 +78,7 @@ class MailAction(Action, abc.ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        send: Send = getattr(get_client(), self.client_call)
+        send: Send = functools.partial(
+            getattr(get_client(), self.client_call), idempotency_key=turn_key(tracker, self.name())
+        )
         return await send_mail(dispatcher, tracker, send, self.reply, self.proven_reply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 import pytest
@@ -160,8 +161,59 @@ async def test_mails_tickets_and_forgetting(
     assert again == TicketResult(status="added", ticket_id=opened.ticket_id)
 
     deleted = await account_client.forget_conversation(CONV)
-    assert deleted == {"outbox": 2, "codes": 0, "tokens": 0, "tickets": 1, "ticket_requests": 2}
+    assert deleted == {
+        "outbox": 2,
+        "codes": 0,
+        "tokens": 0,
+        "tickets": 1,
+        "ticket_requests": 2,
+        "idempotent_answers": 0,
+    }
     assert await account_client.outbox("ana.silva@example.com") == []
+
+
+CHANGING_CALLS = {
+    "request_code": lambda c, key: c.request_code(
+        "ana.silva@example.com", CONV, idempotency_key=key
+    ),
+    "verify_code": lambda c, key: c.verify_code(
+        "ana.silva@example.com", "123456", CONV, idempotency_key=key
+    ),
+    "send_password_reset": lambda c, key: c.send_password_reset(
+        "ana.silva@example.com", CONV, idempotency_key=key
+    ),
+    "send_verification_email": lambda c, key: c.send_verification_email(
+        "chloe.martin@outlook.com", CONV, idempotency_key=key
+    ),
+    "create_ticket": lambda c, key: c.create_ticket(
+        CONV, "login", "normal", [], idempotency_key=key
+    ),
+}
+
+
+@pytest.mark.parametrize("call", sorted(CHANGING_CALLS))
+async def test_calls_that_change_something_send_their_key(
+    account_client: AccountClient, account_service: RunningService, call: str
+) -> None:
+    first = await CHANGING_CALLS[call](account_client, "key-1")
+    assert await CHANGING_CALLS[call](account_client, "key-1") == first
+    with sqlite3.connect(account_service.db_path) as conn:
+        [(kept,)] = conn.execute("SELECT COUNT(*) FROM idempotent_answers").fetchall()
+    assert kept == 1
+
+
+async def test_a_repeated_right_code_is_verified_with_the_same_token(
+    account_client: AccountClient, account_service: RunningService
+) -> None:
+    email = "emma.jones@yahoo.com"
+    await account_client.request_code(email, CONV)
+    code = await account_service.latest_code(email)
+    first = await account_client.verify_code(email, code, CONV, idempotency_key="turn-7")
+    again = await account_client.verify_code(email, code, CONV, idempotency_key="turn-7")
+    assert first.status == "verified" and first.token
+    assert again == first
+    state = await account_client.account_state(first.token, CONV)
+    assert state is not None and state.email == email
 
 
 async def test_wrong_api_key_is_unavailable(account_service: RunningService) -> None:

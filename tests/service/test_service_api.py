@@ -263,7 +263,14 @@ async def test_forget_conversation_deletes_only_its_records(
     status, body = await account_service.call("DELETE", "/conversations/conv-forget")
     assert status == 200
     assert body == {
-        "deleted": {"outbox": 2, "codes": 1, "tokens": 1, "tickets": 1, "ticket_requests": 1}
+        "deleted": {
+            "outbox": 2,
+            "codes": 1,
+            "tokens": 1,
+            "tickets": 1,
+            "ticket_requests": 1,
+            "idempotent_answers": 0,
+        }
     }
 
     assert await account_service.outbox(REGISTERED) == []
@@ -279,7 +286,9 @@ async def test_forget_conversation_deletes_only_its_records(
 
     status, body = await account_service.call("DELETE", "/conversations/conv-forget")
     assert body == {
-        "deleted": {"outbox": 0, "codes": 0, "tokens": 0, "tickets": 0, "ticket_requests": 0}
+        "deleted": dict.fromkeys(
+            ("outbox", "codes", "tokens", "tickets", "ticket_requests", "idempotent_answers"), 0
+        )
     }
 
 
