@@ -143,6 +143,7 @@ def render(
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<link rel='icon' href='data:,'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<header><h1>{html.escape(title)}</h1>"
         f"<span data-measure='period'>{period.start.isoformat()} to {period.end.isoformat()}"

@@ -64,7 +64,7 @@ def authorized(request: web.Request) -> bool:
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Support insights: sign in</title>
+<title>Support insights: sign in</title><link rel="icon" href="data:,">
 <style>body{{font-family:system-ui,sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}
 input{{font-size:1rem;padding:.4em;width:100%;box-sizing:border-box}}
 button{{font-size:1rem;margin-top:.6em}}</style>
