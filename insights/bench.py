@@ -20,9 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from insights import postgres, sql
+from insights.article import load
 from insights.measures import Measures, Period
 from insights.report import render
 from insights.seed import seed
+from insights.summary import refresh
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 TARGET_SECONDS = 5.0
@@ -48,6 +50,8 @@ def time_page(engine: sa.engine.Engine, period: Period, runs: int) -> dict[str, 
 
 
 def one(engine: sa.engine.Engine, conversations: int, days: int, runs: int) -> dict[str, Any]:
+    """Seeds, builds the index and the summary table, then times the page: steady, and
+    right after 100 new conversations arrived (what a page load meets while people chat)."""
     started = time.perf_counter()
     rows = seed(engine, conversations, days=days)
     seeded = time.perf_counter() - started
@@ -57,12 +61,20 @@ def one(engine: sa.engine.Engine, conversations: int, days: int, runs: int) -> d
         with engine.begin() as connection:
             connection.execute(sa.text("ANALYZE events"))
     indexed = time.perf_counter() - started
-    result = time_page(engine, Period.last_days(days), runs)
+    started = time.perf_counter()
+    refresh(engine, load())
+    built = time.perf_counter() - started
+    period = Period.last_days(days)
+    result = time_page(engine, period, runs)
+    seed(engine, 100, days=1, seed=8, prefix="arrived")
+    after_new = time_page(engine, period, 1)
     return {
         "events": rows,
         "seed_s": round(seeded, 1),
         "index_s": round(indexed, 1),
+        "summary_build_s": round(built, 1),
         **result,
+        "page_after_100_new_s": after_new["page_s"][0],
     }
 
 
@@ -102,15 +114,18 @@ def markdown(report: dict[str, Any]) -> str:
         f"the page (every measure of the whole period, charts, tables) computed "
         f"{report['runs']} times.",
         "",
-        "| database | events | seeding | page median | page max | queries alone | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| database | events | seeding | summary table built once | page median | page max "
+        "| queries alone | page after 100 new conversations | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, result in report["results"].items():
-        met = "met" if result["page_max_s"] < report["target_s"] else "NOT met"
+        worst = max(result["page_max_s"], result["page_after_100_new_s"])
+        met = "met" if worst < report["target_s"] else "NOT met"
         lines.append(
             f"| {name} | {result['events']:,} | {result['seed_s']} s | "
+            f"{result['summary_build_s']} s | "
             f"{result['page_median_s']} s | {result['page_max_s']} s | "
             f"{', '.join(str(s) for s in result['queries_s'])} s | "
-            f"< {report['target_s']:g} s ({met}) |"
+            f"{result['page_after_100_new_s']} s | < {report['target_s']:g} s ({met}) |"
         )
     return "\n".join(lines) + "\n"

@@ -19,8 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from insights import sql
-from insights.article import OFFERS, QUESTIONS, Article, load, step_label
+from insights.article import Article, load, step_label
 from insights.privacy import mask
+from insights.summary import refresh
 
 HANDOFF_INTENT = "request_human"
 TICKET_ACTION = "action_open_ticket"
@@ -162,23 +163,21 @@ class Measures:
         params = period.bounds()
         if not has_events(self.engine):
             return self._empty(period)
+        refresh(self.engine, self.article)
         with self.engine.connect() as connection:
 
             def rows(query: str, **extra: Any) -> list[Any]:
                 return list(connection.execute(sa.text(query), {**params, **extra}))
 
-            d = self.dialect
-            daily = rows(sql.per_day(d))
-            totals = rows(sql.conversations(d, HANDOFF_INTENT, TICKET_ACTION))[0]
-            walked = rows(sql.walk(d, QUESTIONS, TICKET_ACTION))
-            starts = rows(sql.topic_starts(d))
-            codes = rows(sql.code_funnel(d, OFFERS))
-            understood = rows(sql.understanding(d, FALLBACK_INTENT), low=self.low_confidence)[0]
-            unclear = rows(sql.misunderstood(d, FALLBACK_INTENT))
-            failed = rows(sql.failed_actions(d, self.article.custom_actions))[0][0]
-            core_fallbacks = rows(sql.dialogue_fallbacks(d, DIALOGUE_FALLBACK))[0][0]
-            outage = rows(sql.outages(d, OUTAGE_RESPONSE))[0]
-            latencies = sorted(float(row[0]) for row in rows(sql.reply_latency(d)))
+            daily = rows(sql.per_day(self.dialect))
+            totals = rows(sql.conversations(HANDOFF_INTENT))[0]
+            walked = rows(sql.WALK)
+            starts = rows(sql.TOPIC_STARTS)
+            codes = rows(sql.CODES)
+            understood = rows(sql.understanding(FALLBACK_INTENT), low=self.low_confidence)[0]
+            unclear = rows(sql.misunderstood(FALLBACK_INTENT))
+            health = {str(row[0]): (int(row[1]), int(row[2])) for row in rows(sql.HEALTH)}
+            latencies = sorted(float(row[0]) for row in rows(sql.LATENCY))
         tables: dict[str, Table] = {}
         tables["daily"] = self._daily(period, daily)
         steps, topics, funnel = self._walk(walked, starts)
@@ -202,14 +201,14 @@ class Measures:
             "containment": share(contained, conversations),
             "asked_for_person": int(totals[1] or 0),
             "ticket_conversations": int(totals[2] or 0),
-            "fallback": int(understood[1] or 0),
-            "fallback_rate": share(int(understood[1] or 0), messages),
-            "low_confidence": int(understood[2] or 0),
-            "low_confidence_rate": share(int(understood[2] or 0), messages),
-            "dialogue_fallback": int(core_fallbacks or 0),
-            "apology_turns": int(failed or 0),
-            "outage_replies": int(outage[0] or 0),
-            "outage_conversations": int(outage[1] or 0),
+            "fallback": int(understood[0] or 0),
+            "fallback_rate": share(int(understood[0] or 0), messages),
+            "low_confidence": int(understood[1] or 0),
+            "low_confidence_rate": share(int(understood[1] or 0), messages),
+            "dialogue_fallback": health.get("dialogue_fallback", (0, 0))[0],
+            "apology_turns": health.get("failed", (0, 0))[0],
+            "outage_replies": health.get("outage", (0, 0))[0],
+            "outage_conversations": health.get("outage", (0, 0))[1],
             "latency_turns": len(latencies),
             "latency_p50_ms": _ms(percentile(latencies, 0.5)),
             "latency_p90_ms": _ms(percentile(latencies, 0.9)),
@@ -262,8 +261,8 @@ class Measures:
         article = self.article
         asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         reached: dict[tuple[str, str], int] = defaultdict(int)
-        for question, topic, step, _intent, _action, answer, times, conversations in walked:
-            if question not in QUESTIONS:
+        for kind, topic, step, answer, _detail, times, conversations in walked:
+            if kind != "question":
                 continue
             topic = article.topic_of(topic, step)
             key = (topic, step or "unknown")
@@ -354,6 +353,8 @@ class Measures:
         times: dict[str, int] = defaultdict(int)
         for mark, ended_reply, count, senders in codes:
             stage = mark
+            if mark is None:
+                continue
             if mark in CODE_LIMITED:
                 stage = "limited"
             elif mark == "ended":
@@ -372,8 +373,8 @@ class Measures:
 
     def _handoffs(self, walked: list[Any]) -> Table:
         counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for question, topic, _step, intent, action, _answer, times, senders in walked:
-            if question != TICKET_ACTION:
+        for kind, topic, _step, intent, action, times, senders in walked:
+            if kind != "ticket":
                 continue
             key = (topic or "general", ticket_reason(intent, action))
             counts[key][0] += int(times)

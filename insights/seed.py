@@ -139,9 +139,9 @@ class Generator:
         self.topics = [topic for topic in TOPIC_WEIGHTS if article.steps.get(topic)]
         self.weights = [TOPIC_WEIGHTS[topic] for topic in self.topics]
 
-    def conversation(self, index: int, start: float) -> list[tuple[Any, ...]]:
+    def conversation(self, index: int, start: float, prefix: str) -> list[tuple[Any, ...]]:
         rng = self.rng
-        chat = Conversation(f"seeded-{index:07d}", start, rng)
+        chat = Conversation(f"{prefix}-{index:07d}", start, rng)
         chat.start()
         topic = rng.choices(self.topics, self.weights)[0]
         if rng.random() < 0.3:
@@ -255,7 +255,7 @@ class Generator:
 
 
 def rows(
-    conversations: int, days: int, seed: int, now: float | None = None
+    conversations: int, days: int, seed: int, now: float | None = None, prefix: str = "seeded"
 ) -> Iterator[tuple[Any, ...]]:
     """Every event row of `conversations` conversations spread over the last `days` days."""
     generator = Generator(load(), seed)
@@ -265,11 +265,16 @@ def rows(
         end - span + generator.rng.random() * (span - 600) for _ in range(conversations)
     )
     for index, start in enumerate(starts):
-        yield from generator.conversation(index, start)
+        yield from generator.conversation(index, start, prefix)
 
 
 def seed(
-    engine: sa.engine.Engine, conversations: int, days: int = 28, seed: int = 7, batch: int = 20000
+    engine: sa.engine.Engine,
+    conversations: int,
+    days: int = 28,
+    seed: int = 7,
+    batch: int = 20000,
+    prefix: str = "seeded",
 ) -> int:
     """Adds the rows to the database's `events` table (created if missing); returns how many."""
     metadata = sa.MetaData()
@@ -310,7 +315,7 @@ def seed(
         written += len(pending)
         pending.clear()
 
-    for row in rows(conversations, days, seed):
+    for row in rows(conversations, days, seed, prefix=prefix):
         pending.append(row)
         if len(pending) >= batch:
             flush()
