@@ -1,6 +1,7 @@
 """`python -m privacy.forget SENDER` (or `make forget SENDER=<id>`): forget one conversation.
 
-Deletes the conversation's events from the SQL tracker store and everything the
+Deletes the conversation's events from the SQL tracker store (and the support insights'
+summary rows made from them) and everything the
 account service holds for it (mails, codes, tokens, tickets). Other conversations are
 left as they are. The tracker store and the account service come from the environment
 (TRACKER_DB, ACCOUNT_SERVICE_URL, ACCOUNT_SERVICE_API_KEY) or the options; without either,
@@ -21,6 +22,7 @@ from pathlib import Path
 import sqlalchemy
 
 from actions.account_client import AccountClient, AccountServiceUnavailable, MissingApiKey
+from insights.summary import forget_sender as forget_insights
 from stack.secrets import secrets_path, stored
 
 DEFAULT_TRACKER_DB = "var/tracker.db"
@@ -52,6 +54,8 @@ def forget_tracker(db: str, sender_id: str) -> int:
         if not sqlalchemy.inspect(engine).has_table("events"):
             return 0
         with engine.begin() as connection:
+            # The support insights' summary rows of this conversation go with it.
+            forget_insights(connection, sender_id)
             result = connection.execute(
                 sqlalchemy.text("DELETE FROM events WHERE sender_id = :sender"),
                 {"sender": sender_id},
