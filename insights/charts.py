@@ -54,7 +54,7 @@ def topic_funnel(insights: Insights) -> str:
     for topic, number, _name, reached, *_ in rows:
         label = "started" if number == 0 else f"step {number or '·'}"
         topics.setdefault(topic, []).append((label, int(reached)))
-    height = max(2.2, 0.45 * sum(len(v) for v in topics.values()) + 0.6)
+    height = max(2.2, 0.2 * sum(len(v) for v in topics.values()) + 0.8)
     figure, axis = plt.subplots(figsize=(7, height))
     labels, values, colours = [], [], []
     for topic, stages in topics.items():
@@ -63,10 +63,11 @@ def topic_funnel(insights: Insights) -> str:
             values.append(reached)
             colours.append(BLUE if index == 0 else GREEN)
     positions = list(range(len(values)))[::-1]
-    axis.barh(positions, values, color=colours)
-    axis.set_yticks(positions, labels)
+    axis.barh(positions, values, color=colours, height=0.75)
+    axis.set_yticks(positions, labels, fontsize=7)
+    axis.set_ylim(-0.6, len(values) - 0.4)
     for position, value in zip(positions, values, strict=False):
-        axis.text(value, position, f" {value}", va="center")
+        axis.text(value, position, f" {value}", va="center", fontsize=7)
     axis.set_title("Funnel per topic: conversations reaching each step")
     axis.set_xlabel("conversations")
     return svg(figure, "Funnel per topic")

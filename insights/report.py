@@ -27,7 +27,7 @@ form.period{display:flex;flex-wrap:wrap;gap:6px;align-items:center}
 .card{background:#fff;border:1px solid #dde;border-radius:8px;padding:10px}
 .card .value{font-size:1.5rem;font-weight:600;display:block}
 .card .label{font-size:.8rem;color:#555}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:12px}
 figure{margin:0;background:#fff;border:1px solid #dde;border-radius:8px;padding:8px}
 svg.chart{width:100%;height:auto;display:block}
 .scroll{overflow-x:auto;background:#fff;border:1px solid #dde;border-radius:8px}
