@@ -42,6 +42,8 @@ class Candidate:
 
 def candidate_rows(engine: sa.engine.Engine, period: Period, below: float) -> list[Any]:
     """Learner messages read as unclear, or with a confidence under `below`."""
+    if not sa.inspect(engine).has_table("events"):
+        return []  # nothing recorded yet
     dialect = Dialect(engine.dialect.name)
     confidence = dialect.json_number(("parse_data", "intent", "confidence"))
     query = f"""
