@@ -8,17 +8,7 @@ from playwright.sync_api import BrowserContext, Dialog, Page, WebSocketRoute, ex
 
 from common.codes import find_code
 from stack.processes import Stack
-from tests.support.browser import PHONE, Widget, screenshot
-
-GREETING = re.compile(r"help with getting into your account", re.I)
-
-
-def open_widget(page: Page, url: str) -> Widget:
-    page.goto(url)
-    widget = Widget(page).open()
-    widget.wait_online()
-    widget.wait_for_bot(GREETING)
-    return widget
+from tests.support.browser import GREETING, PHONE, Widget, open_widget, screenshot
 
 
 def read_code_in_mailbox(page: Page, address: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -14,6 +16,15 @@ PHONE = {"width": 375, "height": 740}
 REPLY_TIMEOUT_MS = 30_000
 # Waiting for the assistant's replies: generous, since the machine may be busy.
 expect.set_options(timeout=REPLY_TIMEOUT_MS)
+
+
+def socket_event(frame: str | bytes) -> tuple[str, Any] | None:
+    """The name and payload of a socket.io event in a WebSocket frame (`42["name",{...}]`)."""
+    text = frame.decode() if isinstance(frame, bytes) else frame
+    if not text.startswith("42"):
+        return None
+    name, *args = json.loads(text[2:])
+    return str(name), args[0] if args else None
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -35,6 +46,8 @@ class Widget:
             "button"
         )
         self.status = self.panel.locator(".status-text")
+        self.notice = self.panel.locator(".notice")
+        self.typing = self.panel.locator(".typing")
 
     def open(self) -> Widget:
         self.launcher.click()
@@ -99,3 +112,24 @@ class Widget:
                 }"""
             )
         )
+
+
+GREETING = re.compile(r"help with getting into your account", re.I)
+
+
+def open_widget(page: Page, url: str, options: dict[str, Any] | None = None) -> Widget:
+    """Opens the page and the chat; returns once the greeting is shown. With `options`, the
+    widget is started again with them (AccountHelpWidget.init), as an embedding site would."""
+    page.goto(url)
+    if options:
+        page.evaluate(
+            """options => {
+                const script = document.querySelector("script[data-server]");
+                window.AccountHelpWidget.init({ ...script.dataset, ...options });
+            }""",
+            options,
+        )
+    widget = Widget(page).open()
+    widget.wait_online()
+    widget.wait_for_bot(GREETING)
+    return widget

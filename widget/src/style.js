@@ -92,6 +92,10 @@ button { font: inherit; cursor: pointer; }
   background: #fff4e5; color: #6d4100;
 }
 .notice:empty { display: none; }
+.notice-action {
+  border: 1px solid currentColor; border-radius: 12px; background: #fff; color: inherit;
+  padding: 2px 10px; font-size: 13px; margin-left: 4px;
+}
 
 .quick-replies {
   max-height: 38%; overflow-y: auto; flex: none;

@@ -12,6 +12,11 @@ const DEFAULTS = {
   initialPayload: "",
   storageKey: "account-help-widget",
   replyTimeoutMs: 8000,
+  // An unanswered turn is re-sent once its reply is overdue (replyTimeoutMs), then after
+  // pauses of resendDelayMs, twice that, and so on; after resendTries re-sends and one more
+  // pause the widget gives up and tells the learner.
+  resendDelayMs: 2000,
+  resendTries: 4,
   maxHistory: 200,
   openOnLoad: false,
 };
@@ -71,32 +76,78 @@ export function maskSecrets(text) {
     .replace(CODE_PATTERN, "******");
 }
 
+// A turn id lets the server recognise a re-sent message (it matches ^[A-Za-z0-9_-]{8,64}$).
+// randomUUID exists only on secure pages (https, localhost); getRandomValues everywhere.
+export function newTurnId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+// A reply's place in its turn's answer, the same in the first answer and in a replay; null
+// for replies that carry none.
+export function replyKey(data) {
+  return typeof data.message_id === "string" && Number.isInteger(data.reply_index)
+    ? `${data.message_id}/${data.reply_index}`
+    : null;
+}
+
+// `storage` is "localStorage" or "sessionStorage": merely reading those throws where storage
+// is disabled.
+function readJson(storage, key) {
+  try {
+    return JSON.parse(window[storage].getItem(key) || "{}") || {};
+  } catch (error) {
+    return {};
+  }
+}
+
+function writeJson(storage, key, value, replacer) {
+  try {
+    window[storage].setItem(key, JSON.stringify(value, replacer));
+  } catch (error) {
+    // Storage full or disabled: the conversation still works, it just is not kept.
+  }
+}
+
 class Store {
   constructor(key) {
     this.key = key;
+    // Turns waiting for their answer belong to this tab: another tab must not re-send them.
+    this.pendingKey = `${key}:pending`;
   }
   load() {
-    try {
-      const raw = window.localStorage.getItem(this.key);
-      const data = raw ? JSON.parse(raw) : {};
-      return {
-        sessionId: typeof data.sessionId === "string" ? data.sessionId : null,
-        history: Array.isArray(data.history) ? data.history : [],
-        unread: Number(data.unread) || 0,
-        open: Boolean(data.open),
-      };
-    } catch (error) {
-      return { sessionId: null, history: [], unread: 0, open: false };
-    }
+    const data = readJson("localStorage", this.key);
+    return {
+      sessionId: typeof data.sessionId === "string" ? data.sessionId : null,
+      history: Array.isArray(data.history) ? data.history : [],
+      seen: Array.isArray(data.seen) ? data.seen.filter((key) => typeof key === "string") : [],
+      unread: Number(data.unread) || 0,
+      open: Boolean(data.open),
+    };
   }
   save(state) {
-    try {
-      // The session id is the server's and stays as it is; every other string is masked.
-      const masked = (name, value) => (typeof value === "string" && name !== "sessionId" ? maskSecrets(value) : value);
-      window.localStorage.setItem(this.key, JSON.stringify(state, masked));
-    } catch (error) {
-      // Storage full or disabled: the conversation still works, it just is not kept.
-    }
+    // The session id and the reply keys are the server's and stay as they are; every other
+    // string is masked.
+    writeJson("localStorage", this.key, state, function masked(name, value) {
+      const kept = name === "sessionId" || this === state.seen;
+      return typeof value === "string" && !kept ? maskSecrets(value) : value;
+    });
+  }
+  // A pending message with a code or an address in it is not kept: it could not be kept
+  // masked and still be re-sent. Such turns come back with a null message.
+  loadPending() {
+    const turns = readJson("sessionStorage", this.pendingKey).turns;
+    return (Array.isArray(turns) ? turns : [])
+      .filter((turn) => turn && typeof turn.id === "string")
+      .map((turn) => ({ id: turn.id, message: typeof turn.message === "string" ? turn.message : null }));
+  }
+  savePending(turns) {
+    const kept = turns.map(({ id, message }) => ({
+      id,
+      message: maskSecrets(message) === message ? message : null,
+    }));
+    writeJson("sessionStorage", this.pendingKey, { turns: kept });
   }
 }
 
@@ -107,12 +158,16 @@ class ChatWidget {
     this.store = new Store(`${this.options.storageKey}:${this.options.server}`);
     this.state = this.store.load();
     this.confirmed = false;
-    this.queue = [];
-    this.replyTimer = null;
+    // Turns without an answer yet, oldest first, and those given up on (for "Send again").
+    this.pending = [];
+    this.abandoned = [];
+    this.retryTimer = null;
+    this.resends = 0;
     this.failedAttempts = 0;
     this.buildDom();
     this.renderHistory();
     this.updateBadge();
+    this.restorePending();
     this.connect();
     if (this.state.open || this.options.openOnLoad) this.open({ focus: false });
   }
@@ -248,7 +303,9 @@ class ChatWidget {
     this.persist();
     this.scrollToEnd();
     if (focus) this.input.focus();
-    if (this.state.history.length === 0 && this.options.initialPayload && !this.greeted) {
+    // A greeting still pending from before a reload is re-sent, not sent twice.
+    const fresh = this.state.history.length === 0 && this.pending.length === 0;
+    if (fresh && this.options.initialPayload && !this.greeted) {
       this.greeted = true;
       this.sendText(this.options.initialPayload, null);
     }
@@ -279,8 +336,8 @@ class ChatWidget {
   // ---- messages --------------------------------------------------------------------------
 
   persist() {
-    const history = this.state.history.slice(-this.options.maxHistory);
-    this.state.history = history;
+    this.state.history = this.state.history.slice(-this.options.maxHistory);
+    this.state.seen = this.state.seen.slice(-this.options.maxHistory);
     this.store.save(this.state);
   }
 
@@ -343,41 +400,125 @@ class ChatWidget {
   sendText(message, shown) {
     this.clearQuickReplies();
     if (shown !== null) this.addMessage({ from: "user", text: shown });
-    this.queue.push(message);
-    this.flush();
-    this.waitForReply();
+    if (this.abandoned.length) {
+      // A new message instead of "Send again": the turns given up on stay given up.
+      this.abandoned = [];
+      this.setNotice("");
+    }
+    this.enqueue([{ id: newTurnId(), message }]);
   }
 
-  flush() {
-    if (!this.socket || !this.socket.connected || !this.confirmed) {
-      if (this.queue.length) this.setNotice("Your message will be sent when the connection is back.");
-      return;
-    }
-    while (this.queue.length) {
-      const message = this.queue.shift();
-      this.socket.emit("user_uttered", { message, session_id: this.state.sessionId });
+  // Turns still unanswered when the page was left are sent again once connected.
+  restorePending() {
+    const turns = this.store.loadPending();
+    const resendable = turns.filter((turn) => turn.message !== null);
+    if (resendable.length) this.enqueue(resendable);
+    if (resendable.length < turns.length) {
+      this.store.savePending(this.pending);
+      this.setNotice("Your last message may not have arrived. Please type it again.");
     }
   }
 
-  waitForReply() {
+  enqueue(turns) {
+    const idle = this.pending.length === 0;
+    this.pending.push(...turns);
+    this.store.savePending(this.pending);
+    if (idle) this.awaitReply();
+    if (this.online()) turns.forEach((turn) => this.emit(turn));
+    else this.setNotice("Your message will be sent when the connection is back.");
+  }
+
+  online() {
+    return Boolean(this.socket && this.socket.connected && this.confirmed);
+  }
+
+  // Re-sent turns keep their id, so the server answers each turn once and replays that answer.
+  emit(turn) {
+    const { message, id } = turn;
+    this.socket.emit("user_uttered", { message, session_id: this.state.sessionId, message_id: id });
+  }
+
+  // The clock of the oldest unanswered turn: its reply is overdue after replyTimeoutMs; then
+  // the pending turns are re-sent with growing pauses, and given up after the last pause.
+  awaitReply() {
+    this.resends = 0;
     this.typing.hidden = false;
     this.scrollToEnd();
-    clearTimeout(this.replyTimer);
-    this.replyTimer = setTimeout(() => {
+    this.schedule(this.options.replyTimeoutMs);
+  }
+
+  schedule(ms) {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.overdue(), ms);
+  }
+
+  overdue() {
+    this.typing.hidden = true;
+    if (this.resends >= this.options.resendTries) {
+      this.giveUp();
+      return;
+    }
+    this.resends += 1;
+    // Offline, a try still counts: the turns go out on reconnecting, and an assistant that
+    // stays away must not keep the learner waiting without end.
+    if (this.online()) {
+      this.setNotice("No reply yet. Sending your message again…");
+      this.pending.forEach((turn) => this.emit(turn));
+    } else {
+      this.setNotice("No reply yet: we can't reach the assistant right now. We'll keep trying.");
+    }
+    this.schedule(this.options.resendDelayMs * 2 ** (this.resends - 1));
+  }
+
+  giveUp() {
+    this.abandoned = this.pending;
+    this.pending = [];
+    this.store.savePending(this.pending);
+    this.setNotice(
+      "We couldn't get a reply, so your message may not have arrived. " +
+        "Check your connection, then press Send again.",
+      { label: "Send again", onClick: () => this.sendAgain() },
+    );
+  }
+
+  sendAgain() {
+    const turns = this.abandoned;
+    this.abandoned = [];
+    this.setNotice("");
+    this.enqueue(turns);
+    this.input.focus();
+  }
+
+  // A reply answers the turn it names; one without a turn id (from a server that sends
+  // none) answers the oldest. Replies to another tab's turns answer nothing here.
+  answered(id) {
+    if (this.abandoned.some((turn) => turn.id === id)) {
+      // A late answer to a turn given up on: it did arrive after all.
+      this.abandoned = this.abandoned.filter((turn) => turn.id !== id);
+      if (!this.abandoned.length) this.setNotice("");
+    }
+    const index = id === null ? 0 : this.pending.findIndex((turn) => turn.id === id);
+    if (index < 0 || index >= this.pending.length) return;
+    this.pending.splice(index, 1);
+    this.store.savePending(this.pending);
+    this.setNotice("");
+    if (this.pending.length) {
+      this.awaitReply();
+    } else {
+      clearTimeout(this.retryTimer);
       this.typing.hidden = true;
-      this.setNotice(
-        this.socket && this.socket.connected
-          ? "No reply yet. The assistant may be busy; please wait a moment or try again."
-          : "No reply yet: we can't reach the assistant right now. We'll keep trying.",
-      );
-    }, this.options.replyTimeoutMs);
+    }
   }
 
   receive(data) {
     if (!data || typeof data !== "object") return;
-    clearTimeout(this.replyTimer);
-    this.typing.hidden = true;
-    this.setNotice("");
+    const key = replyKey(data);
+    if (key !== null) {
+      // A replay after a re-send repeats replies already shown.
+      if (this.state.seen.includes(key)) return;
+      this.state.seen.push(key);
+    }
+    this.answered(key === null ? null : data.message_id);
     const buttons = (data.quick_replies || data.buttons || [])
       .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
       .map((b) => ({ title: b.title, payload: b.payload }));
@@ -393,8 +534,13 @@ class ChatWidget {
     this.showQuickReplies(buttons);
   }
 
-  setNotice(text) {
-    this.notice.textContent = text;
+  setNotice(text, action) {
+    this.notice.replaceChildren(text);
+    if (action) {
+      const button = el("button", { type: "button", className: "notice-action", text: action.label });
+      button.addEventListener("click", action.onClick);
+      this.notice.append(" ", button);
+    }
     this.notice.hidden = !text;
   }
 
@@ -428,7 +574,8 @@ class ChatWidget {
       this.persist();
       this.setStatus("online", "Online");
       if (this.notice.textContent.startsWith("Your message will be sent")) this.setNotice("");
-      this.flush();
+      // The turn may have been lost with the old connection; a repeat is answered once.
+      this.pending.forEach((turn) => this.emit(turn));
     });
     socket.on("bot_uttered", (data) => this.receive(data));
     socket.on("disconnect", (reason) => {
@@ -448,12 +595,14 @@ class ChatWidget {
   }
 
   startOver() {
-    clearTimeout(this.replyTimer);
+    clearTimeout(this.retryTimer);
     this.typing.hidden = true;
     this.setNotice("");
-    this.queue = [];
+    this.pending = [];
+    this.abandoned = [];
+    this.store.savePending(this.pending);
     // No session id: the server issues a new one, a new conversation.
-    this.state = { sessionId: null, history: [], unread: 0, open: this.isOpen() };
+    this.state = { sessionId: null, history: [], seen: [], unread: 0, open: this.isOpen() };
     this.persist();
     this.renderHistory();
     this.greeted = false;
@@ -468,7 +617,7 @@ class ChatWidget {
   }
 
   destroy() {
-    clearTimeout(this.replyTimer);
+    clearTimeout(this.retryTimer);
     this.socket.disconnect();
     this.host.remove();
   }
@@ -484,6 +633,8 @@ function readScriptConfig(script) {
   if (d.socketPath) config.socketPath = d.socketPath;
   if (d.storageKey) config.storageKey = d.storageKey;
   if (d.replyTimeoutMs) config.replyTimeoutMs = Number(d.replyTimeoutMs);
+  if (d.resendDelayMs) config.resendDelayMs = Number(d.resendDelayMs);
+  if (d.resendTries) config.resendTries = Number(d.resendTries);
   if (d.openOnLoad) config.openOnLoad = d.openOnLoad === "true";
   return config;
 }
