@@ -111,7 +111,10 @@ async def compute(request: web.Request, period: Period) -> Insights:
         try:
             engine = engine_for(config.tracker_db)
         except FileNotFoundError:
-            engine = engine_for("sqlite://")  # no conversation yet: an empty store
+            # No conversation yet (Rasa creates the store on its first message): empty
+            # figures now, and the store is looked for again on the next request.
+            empty = Measures(engine_for("sqlite://"), accounts_db=config.accounts_db)
+            return await asyncio.to_thread(empty.compute, period)
         cache["measures"] = Measures(engine, accounts_db=config.accounts_db)
     measures: Measures = cache["measures"]
     return await asyncio.to_thread(measures.compute, period)
