@@ -19,7 +19,13 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 
 from stack.learner import tracker_events
 from stack.processes import ROOT, Stack, StackConfig, free_port, running
-from tests.support.browser import Widget, open_widget, screenshot, socket_event
+from tests.support.browser import (
+    Widget,
+    dropping_replies,
+    open_widget,
+    screenshot,
+    socket_event,
+)
 
 MESSAGE = "I can't log in"
 FIRST_STEP = re.compile("Did that work", re.I)
@@ -172,6 +178,43 @@ def test_replayed_replies_are_shown_once(page: Page, web_url: str) -> None:
     expect(widget.bot_messages().filter(has_text="Untagged")).to_have_count(2)
     expect(widget.bot_messages()).to_have_count(shown + 2)
     expect(widget.bot_messages().filter(has_text=FIRST_STEP)).to_have_count(1)
+
+
+def test_message_waiting_at_a_reload_is_sent_again(page: Page, web_url: str, stack: Stack) -> None:
+    """The learner reloads the page before the answer came: the reloaded widget sends the
+    turn again and shows the replayed answer."""
+    dropping = dropping_replies(page)
+    widget = open_widget(page, web_url)
+    dropping["on"] = True
+    type_message(widget)
+    # Handled, answer lost, and reloaded before the widget's first re-send (after 8 s).
+    handled_once(stack, widget, MESSAGE)
+    dropping["on"] = False
+    page.reload()
+    widget = Widget(page)
+    widget.wait_for_bot(FIRST_STEP)
+    shown_once(widget)
+    handled_once(stack, widget, MESSAGE)
+
+
+def test_waiting_address_is_not_kept_for_a_reload(page: Page, web_url: str, stack: Stack) -> None:
+    """A waiting message with an address in it is not kept in the browser: after a reload the
+    learner is asked to type it again."""
+    address = "ben.okafor@gmail.com"
+    dropping = dropping_replies(page)
+    widget = open_widget(page, web_url)
+    dropping["on"] = True
+    widget.input.fill(address)
+    widget.input.press("Enter")
+    handled_once(stack, widget, address)
+    stored = str(
+        page.evaluate("() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }])")
+    )
+    assert "ben.okafor" not in stored
+    page.reload()
+    widget = Widget(page)
+    expect(widget.notice).to_contain_text("may not have arrived. Please type it again")
+    expect(widget.typing).to_be_hidden()
 
 
 def test_turn_lost_with_a_killed_rasa_server_is_answered_once(

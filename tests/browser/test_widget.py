@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import BrowserContext, Dialog, Page, WebSocketRoute, expect
+from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from common.codes import find_code
 from stack.processes import Stack
-from tests.support.browser import GREETING, PHONE, Widget, open_widget, screenshot
+from tests.support.browser import (
+    GREETING,
+    PHONE,
+    Widget,
+    dropping_replies,
+    open_widget,
+    screenshot,
+)
 
 
 def read_code_in_mailbox(page: Page, address: str) -> str:
@@ -250,19 +257,7 @@ def test_demo_mailbox_proxy_keeps_the_api_key_on_the_server(
 
 def test_missing_reply_is_announced(page: Page, web_url: str) -> None:
     """Replies lost on the way (dropped from the socket) leave a visible notice, not silence."""
-    dropping = {"on": False}
-
-    def relay(socket: WebSocketRoute) -> None:
-        server = socket.connect_to_server()
-        socket.on_message(server.send)
-
-        def to_page(message: str | bytes) -> None:
-            if not (dropping["on"] and "bot_uttered" in str(message)):
-                socket.send(message)
-
-        server.on_message(to_page)
-
-    page.route_web_socket(re.compile(r"/socket\.io/"), relay)
+    dropping = dropping_replies(page)
     widget = open_widget(page, web_url)
     dropping["on"] = True
     widget.input.fill("I can't log in")

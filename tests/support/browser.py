@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from stack.processes import ROOT
 
@@ -25,6 +25,25 @@ def socket_event(frame: str | bytes) -> tuple[str, Any] | None:
         return None
     name, *args = json.loads(text[2:])
     return str(name), args[0] if args else None
+
+
+def dropping_replies(page: Page) -> dict[str, bool]:
+    """Drops every reply on the way to the page while the returned switch is on."""
+    switch = {"on": False}
+
+    def relay(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        socket.on_message(server.send)
+
+        def to_page(frame: str | bytes) -> None:
+            event = socket_event(frame)
+            if not (switch["on"] and event and event[0] == "bot_uttered"):
+                socket.send(frame)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), relay)
+    return switch
 
 
 def screenshot(page: Page, name: str) -> None:
