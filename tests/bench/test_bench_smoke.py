@@ -1,21 +1,19 @@
 """The load benchmark in smoke mode: a few seconds of whole conversations at two levels.
 
-It checks that the tool works against the real stack (every turn answered, codes read
-from the outbox and accepted) and that the report parts build; no timing is asserted.
+It checks that the driver works against the real stack (every turn answered, codes read
+from the outbox and accepted); no timing is asserted.
 """
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
-from bench.__main__ import plot, ratios, targets
 from bench.conversations import SCRIPTS, LearnerFactory
 from bench.load import Driver
 from stack.processes import Stack
 
 
-async def test_smoke_run_has_no_errors_or_empty_replies(stack: Stack, tmp_path: Path) -> None:
+async def test_smoke_run_has_no_errors_or_empty_replies(stack: Stack) -> None:
     config = stack.config
     tag = uuid.uuid4().hex[:8]
     # Made-up addresses only: the personas' hourly code allowance belongs to other tests.
@@ -32,22 +30,6 @@ async def test_smoke_run_has_no_errors_or_empty_replies(stack: Stack, tmp_path: 
         assert summary["codes_missing"] == 0
         assert summary["p50_ms"] is not None and summary["p99_ms"] is not None
     assert sum(level.conversations for level in levels) >= 2
-
-    summaries = [level.summary() for level in levels]
-    summaries[1]["concurrency"] = 20  # stands in for the level the ratios compare
-    run = {
-        "name": "ours",
-        "levels": summaries,
-        "peak_rss_mb": {"rasa": 800.0, "actions": 120.0},
-        "startup_s": {"rasa_ready": 10.0},
-        "training_s": 30.0,
-        "model_bytes": 1000,
-    }
-    ratio = ratios(run, run)
-    assert ratio["turns_per_s_at_20"] == 1.0
-    assert set(targets(ratio, run)) >= {"Rasa peak RSS <= 0.75x stock"}
-    plot([run], tmp_path / "bench.png")
-    assert (tmp_path / "bench.png").stat().st_size > 1000
 
 
 async def test_turns_answered_with_the_apology_count_as_failed(stack: Stack) -> None:

@@ -1,0 +1,122 @@
+"""What one turn costs as a conversation grows: latency and Rasa CPU at turn 10, 100, 500
+and 2,000 of one conversation, and after 50 sessions of it.
+
+Each point is a conversation of its own, seeded into the stack's tracker store from a real
+conversation of the same stack (bench/seed.py), then continued live for a few turns, one at
+a time. The first live turn is reported apart: a tracker our store does not keep yet is
+loaded from the database once, as after a restart; the turns after it are the ones that
+count. The 50-session conversation has its sessions two hours apart (the domain's sessions
+expire after 60 minutes), so the live turns open session 51: Rasa loads only the latest
+session, and a turn's cost should not see the older ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import aiohttp
+
+from bench import seed
+from bench.rss import tree_cpu_s
+from stack.learner import AsyncRestLearner, Endpoints, failed_turn
+
+CHECKPOINTS = (10, 100, 500, 2000)
+SESSIONS = 50
+SESSION_GAP_S = 2 * 3600.0
+# Turns that change nothing outside the conversation (no mail, no ticket).
+LIVE_TEXTS = ("hey", "are you a bot?", "what's the weather in Paris tomorrow?", "thanks")
+
+
+@dataclass
+class Point:
+    """One seeded conversation: `turns` turns over `sessions` sessions before the live ones."""
+
+    label: str
+    turns: int
+    sessions: int = 1
+
+
+def points(checkpoints: tuple[int, ...], sessions: int) -> list[Point]:
+    out = [Point(f"turn {n}", n) for n in checkpoints]
+    if sessions > 1:
+        longest = max(checkpoints)
+        out.append(Point(f"{sessions} sessions", longest, sessions))
+    return out
+
+
+async def live_turns(
+    rasa_url: str, sender: str, rasa_pid: int, count: int
+) -> tuple[list[dict[str, Any]], float]:
+    """Sends `count` turns one after the other: latency and outcome of each, and the Rasa
+    CPU per turn over all but the first (/proc counts CPU in 10 ms ticks: too coarse for
+    one turn)."""
+    out: list[dict[str, Any]] = []
+    cpu_after_first = 0.0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        chat = AsyncRestLearner(session, Endpoints(rasa_url), sender)
+        for index in range(count):
+            started = time.perf_counter()
+            replies = await chat.replies_to(LIVE_TEXTS[index % len(LIVE_TEXTS)])
+            latency = (time.perf_counter() - started) * 1000
+            out.append({"latency_ms": latency, "failed": failed_turn(replies)})
+            if index == 0:
+                cpu_after_first = tree_cpu_s(rasa_pid)
+    cpu_ms = (tree_cpu_s(rasa_pid) - cpu_after_first) * 1000 / max(count - 1, 1)
+    return out, cpu_ms
+
+
+def measure(
+    rasa_url: str,
+    tracker_db: Path,
+    rasa_pid: int,
+    *,
+    checkpoints: tuple[int, ...] = CHECKPOINTS,
+    sessions: int = SESSIONS,
+    live: int = 11,
+) -> dict[str, Any]:
+    """Every point of the curve for one running stack, with the growth from the first."""
+    tmpl = seed.template(tracker_db)
+    results = []
+    for point in points(checkpoints, sessions):
+        sender = f"length-{uuid.uuid4().hex[:10]}"
+        per_session = max(1, point.turns // point.sessions)
+        if point.sessions > 1:
+            start = time.time() - point.sessions * SESSION_GAP_S
+        else:  # recent enough that the session is still open
+            start = time.time() - 600
+        # The first live turn is one more than those seeded.
+        seeded = per_session - (1 if point.sessions == 1 else 0)
+        events = seed.conversation(tmpl, point.sessions, seeded, start, SESSION_GAP_S)
+        rows = seed.write(tracker_db, iter([(sender, events)]))
+        turns, cpu_ms = asyncio.run(live_turns(rasa_url, sender, rasa_pid, live))
+        steady = turns[1:]
+        results.append(
+            {
+                "point": point.label,
+                "sender": sender,
+                "turn": point.turns,
+                "sessions": point.sessions,
+                "seeded_rows": rows,
+                "first_turn_ms": round(turns[0]["latency_ms"], 1),
+                "p50_ms": round(median(t["latency_ms"] for t in steady), 1),
+                "rasa_cpu_ms_per_turn": round(cpu_ms, 1),
+                "failed_turns": sum(t["failed"] is not None for t in turns),
+            }
+        )
+    base = results[0]
+    for result in results:
+        result["p50_over_first_point"] = _over(result["p50_ms"], base["p50_ms"])
+        result["cpu_over_first_point"] = _over(
+            result["rasa_cpu_ms_per_turn"], base["rasa_cpu_ms_per_turn"]
+        )
+    return {"template_turns": len(tmpl.turns), "live_turns_per_point": live, "points": results}
+
+
+def _over(value: float, base: float) -> float | None:
+    return round(value / base, 2) if base else None

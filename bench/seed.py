@@ -1,0 +1,103 @@
+"""Conversations written straight into a stack's SQLite tracker store, built from the rows
+of a real conversation the same stack had.
+
+What a turn costs at turn 2,000 depends on what the tracker holds, not on how it got there;
+copying real turns (with new timestamps, in Rasa's own row format) gets a long conversation,
+a conversation over many sessions or a store of a million events in seconds instead of hours.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+# Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent), for a new database.
+EVENTS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS events (id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL, "
+    "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+    "action_name VARCHAR(255), data TEXT, PRIMARY KEY (id))",
+    "CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)",
+)
+Row = tuple[str, str | None, str | None, dict]  # type_name, intent_name, action_name, data
+# Seconds between copied events: the order of events is their timestamp order.
+STEP = 0.001
+
+
+def opens_session(row: Row) -> bool:
+    """The rows Rasa writes when a session starts (written again by `conversation`)."""
+    kind, _, action, _ = row
+    return kind == "session_started" or (kind == "action" and action == "action_session_start")
+
+
+@dataclass
+class Template:
+    """One real conversation: the events opening its session, then its turns' events."""
+
+    opening: list[Row]
+    turns: list[list[Row]]
+
+    def turn_rows(self) -> Iterator[list[Row]]:
+        return itertools.cycle(self.turns)
+
+
+def template(db: Path) -> Template:
+    """The longest conversation in `db`, split at each user message."""
+    with closing(sqlite3.connect(db)) as connection:
+        (sender,) = connection.execute(
+            "SELECT sender_id FROM events GROUP BY sender_id "
+            "ORDER BY SUM(type_name = 'user') DESC, sender_id LIMIT 1"
+        ).fetchone()
+        rows = connection.execute(
+            "SELECT type_name, intent_name, action_name, data FROM events "
+            "WHERE sender_id = ? ORDER BY id",
+            (sender,),
+        ).fetchall()
+    parsed = [(kind, intent, action, json.loads(data)) for kind, intent, action, data in rows]
+    first_user = next(i for i, row in enumerate(parsed) if row[0] == "user")
+    turns: list[list[Row]] = []
+    for row in parsed[first_user:]:
+        if row[0] == "user":
+            turns.append([])
+        if not opens_session(row):
+            turns[-1].append(row)
+    return Template(parsed[:first_user], turns)
+
+
+def conversation(
+    tmpl: Template, sessions: int, turns_per_session: int, start: float, gap_s: float
+) -> Iterator[tuple[float, Row]]:
+    """(timestamp, row) of a conversation: `sessions` sessions `gap_s` apart, each opened
+    as Rasa opens one and holding `turns_per_session` copied turns."""
+    turns = tmpl.turn_rows()
+    for session in range(sessions):
+        clock = start + session * gap_s
+        for row in tmpl.opening + [r for _ in range(turns_per_session) for r in next(turns)]:
+            clock += STEP
+            yield clock, row
+
+
+def write(db: Path, conversations: Iterator[tuple[str, Iterator[tuple[float, Row]]]]) -> int:
+    """Inserts conversations into Rasa's events table (created if missing); the row count."""
+
+    def rows() -> Iterator[tuple[str, str, float, str | None, str | None, str]]:
+        for sender, events in conversations:
+            for stamp, (kind, intent, action, data) in events:
+                data = {**data, "timestamp": stamp}
+                yield sender, kind, stamp, intent, action, json.dumps(data)
+
+    with closing(sqlite3.connect(db)) as connection:
+        for statement in EVENTS_SCHEMA:
+            connection.execute(statement)
+        before = connection.total_changes
+        with connection:
+            connection.executemany(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, "
+                "data) VALUES (?, ?, ?, ?, ?, ?)",
+                rows(),
+            )
+        return connection.total_changes - before
