@@ -11,7 +11,7 @@ import re
 from common.addresses import mask_addresses_in_text
 
 # Six-digit codes typed as "123 456" or "123-456" are two runs of three: caught as one.
-_DIGITS = re.compile(r"\d{3}[\s-]?\d{3}|\d{4,}")
+_DIGITS = re.compile(r"(?<!\d)\d{3}[\s-]\d{3}(?!\d)|\d{4,}")
 
 
 def mask(text: str) -> str:
