@@ -117,7 +117,9 @@ async def compute(request: web.Request, period: Period) -> Insights:
             return await asyncio.to_thread(empty.compute, period)
         cache["measures"] = Measures(engine, accounts_db=config.accounts_db)
     measures: Measures = cache["measures"]
-    return await asyncio.to_thread(measures.compute, period)
+    # One computation at a time: each one first brings the summary table up to date.
+    async with cache.setdefault("lock", asyncio.Lock()):
+        return await asyncio.to_thread(measures.compute, period)
 
 
 async def page(request: web.Request) -> web.Response:
