@@ -173,14 +173,15 @@ class Measures:
             totals = rows(sql.conversations(HANDOFF_INTENT))[0]
             walked = rows(sql.WALK)
             starts = rows(sql.TOPIC_STARTS)
-            codes = rows(sql.CODES)
+            codes = rows(sql.codes(CODE_LIMITED))
+            reached_rows = rows(sql.REACHED)
             understood = rows(sql.understanding(FALLBACK_INTENT), low=self.low_confidence)[0]
             unclear = rows(sql.misunderstood(FALLBACK_INTENT))
             health = {str(row[0]): (int(row[1]), int(row[2])) for row in rows(sql.HEALTH)}
             latencies = sorted(float(row[0]) for row in rows(sql.LATENCY))
         tables: dict[str, Table] = {}
         tables["daily"] = self._daily(period, daily)
-        steps, topics, funnel = self._walk(walked, starts)
+        steps, topics, funnel = self._walk(walked, starts, reached_rows)
         tables["steps"], tables["topics"], tables["funnel"] = steps, topics, funnel
         tables["codes"] = self._codes(codes)
         tables["handoffs"] = self._handoffs(walked)
@@ -257,17 +258,20 @@ class Measures:
             [(day, *found.get(day, (0, 0))) for day in period.days()],
         )
 
-    def _walk(self, walked: list[Any], starts: list[Any]) -> tuple[Table, Table, Table]:
+    def _walk(
+        self, walked: list[Any], starts: list[Any], reached_rows: list[Any]
+    ) -> tuple[Table, Table, Table]:
         article = self.article
         asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         reached: dict[tuple[str, str], int] = defaultdict(int)
-        for kind, topic, step, answer, _detail, times, conversations in walked:
+        for kind, topic, step, answer, _detail, times, _conversations in walked:
             if kind != "question":
                 continue
             topic = article.topic_of(topic, step)
             key = (topic, step or "unknown")
             asked[key][outcome_of(answer, article)] += int(times)
-            reached[key] += int(conversations)
+        for topic, step, conversations in reached_rows:
+            reached[(article.topic_of(topic, step), step or "unknown")] += int(conversations)
         ordered = sorted(asked, key=lambda key: self._step_order(*key))
         step_rows = []
         for topic, step in ordered:
@@ -349,26 +353,13 @@ class Measures:
         return (topic_index, number if number is not None else 99, step)
 
     def _codes(self, codes: list[Any]) -> Table:
-        conversations: dict[str, int] = defaultdict(int)
-        times: dict[str, int] = defaultdict(int)
-        for mark, ended_reply, count, senders in codes:
-            stage = mark
-            if mark is None:
-                continue
-            if mark in CODE_LIMITED:
-                stage = "limited"
-            elif mark == "ended":
-                stage = "expired" if ended_reply == "utter_code_expired" else "ended"
-            # Several statuses can fall into one stage in one conversation: then the stage
-            # counts the conversation once per status; the funnel stages below are distinct.
-            conversations[stage] += int(senders)
-            times[stage] += int(count)
-        stages = [*CODE_STAGES, *sorted(set(conversations) - set(CODE_STAGES) - {None})]
+        found = {str(stage): (int(senders), int(times)) for stage, senders, times in codes}
+        stages = [*CODE_STAGES, *sorted(set(found) - set(CODE_STAGES))]
         return Table(
             "codes",
             "One-time code funnel",
             ("stage", "conversations", "times"),
-            [(stage, conversations.get(stage, 0), times.get(stage, 0)) for stage in stages],
+            [(stage, *found.get(stage, (0, 0))) for stage in stages],
         )
 
     def _handoffs(self, walked: list[Any]) -> Table:

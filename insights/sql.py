@@ -106,10 +106,24 @@ TOPIC_STARTS = f"""
     WHERE {PERIOD} AND kind = 'topic' GROUP BY 1
 """
 
-CODES = f"""
-    SELECT detail, answer, COUNT(*), COUNT(DISTINCT sender_id) FROM {MARKS}
-    WHERE {PERIOD} AND kind = 'code' GROUP BY 1, 2
+REACHED = f"""
+    SELECT topic, step, COUNT(DISTINCT sender_id) FROM {MARKS}
+    WHERE {PERIOD} AND kind = 'question' GROUP BY 1, 2
 """
+
+
+def codes(limited: tuple[str, ...]) -> str:
+    """Conversations and times per stage of the code; an ended code is "expired" when its
+    reply said so."""
+    return f"""
+        SELECT CASE WHEN detail IN {in_list(limited)} THEN 'limited'
+                    WHEN detail = 'ended' AND answer = 'utter_code_expired' THEN 'expired'
+                    ELSE detail END AS stage,
+               COUNT(DISTINCT sender_id), COUNT(*)
+        FROM {MARKS}
+        WHERE {PERIOD} AND kind = 'code' AND detail IS NOT NULL
+        GROUP BY 1
+    """
 
 
 def understanding(fallback_intent: str) -> str:
