@@ -195,6 +195,13 @@ class Measures:
         conversations = int(totals[0] or 0)
         contained = int(totals[3] or 0)
         messages = sum(int(row[2] or 0) for row in daily)
+        service_tickets = self._service_tickets(period)
+        tables["tickets"] = Table(
+            "tickets",
+            "Tickets in the account service by topic and priority",
+            ("topic", "priority", "tickets"),
+            service_tickets or [],
+        )
         summary: dict[str, Any] = {
             "conversations": conversations,
             "messages": messages,
@@ -214,7 +221,9 @@ class Measures:
             "latency_p50_ms": _ms(percentile(latencies, 0.5)),
             "latency_p90_ms": _ms(percentile(latencies, 0.9)),
             "latency_p99_ms": _ms(percentile(latencies, 0.99)),
-            "account_service_tickets": self._service_tickets(period),
+            "account_service_tickets": (
+                None if service_tickets is None else sum(row[2] for row in service_tickets)
+            ),
         }
         tables["health"] = Table(
             "health",
@@ -392,21 +401,23 @@ class Measures:
             "guesses": ranking,
         }
 
-    def _service_tickets(self, period: Period) -> int | None:
-        """Tickets the account service opened in the period (its SQLite file, read-only)."""
+    def _service_tickets(self, period: Period) -> list[tuple[str, str, int]] | None:
+        """Tickets the account service opened in the period, by topic and priority (its
+        SQLite file, read-only); None where it is not at hand."""
         if self.accounts_db is None or not self.accounts_db.exists():
             return None
         bounds = period.bounds()
         uri = f"file:{self.accounts_db.resolve()}?mode=ro"
         try:
             with sqlite3.connect(uri, uri=True) as connection:
-                (count,) = connection.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ?",
+                found = connection.execute(
+                    "SELECT topic, priority, COUNT(*) FROM tickets"
+                    " WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2 ORDER BY 1, 2",
                     (bounds["start"], bounds["end"]),
-                ).fetchone()
+                ).fetchall()
         except sqlite3.Error:
             return None
-        return int(count)
+        return [(str(topic), str(priority), int(count)) for topic, priority, count in found]
 
 
 def _ms(seconds: float | None) -> float | None:

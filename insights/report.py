@@ -59,6 +59,7 @@ TABLE_ORDER = (
     "funnel",
     "codes",
     "handoffs",
+    "tickets",
     "misunderstood",
     "health",
     "summary",

@@ -47,3 +47,5 @@ HANDOFFS = {
     ("recaptcha", "steps exhausted"): 1,
 }
 MISUNDERSTOOD = ["blorf quux zzz"]
+# The account service's own tickets (its database), by topic and priority.
+TICKETS = {("account_settings", "normal"): 1, ("recaptcha", "normal"): 1}

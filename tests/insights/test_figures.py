@@ -57,6 +57,11 @@ def test_handoffs_by_topic_and_reason(insights: Insights) -> None:
     assert found == expected.HANDOFFS
 
 
+def test_tickets_in_the_account_service(insights: Insights) -> None:
+    found = {(row[0], row[1]): row[2] for row in insights.table("tickets").rows}
+    assert found == expected.TICKETS
+
+
 def test_misunderstood_messages_with_best_guesses(insights: Insights) -> None:
     listed = insights.table("misunderstood").as_dicts()
     assert [row["message"] for row in listed] == expected.MISUNDERSTOOD
