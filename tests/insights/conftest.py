@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from stack.learner import RestLearner
 from stack.processes import ROOT, Stack, StackConfig, free_port, running
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 # Addresses and codes typed in the scripted conversations: none may appear in full anywhere
 # the insights show or export.
@@ -84,3 +87,22 @@ def scripted(insights_stack: Stack) -> Scripted:
     # an address in words read with middling confidence: the code is offered.
     chat("address", f"lost all my stuff {ZOE}")
     return result
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: run `make system-deps` (make test does it for you).")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield launched
+        launched.close()

@@ -6,19 +6,17 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page
 
 from insights.report import TABLE_ORDER
 from stack.processes import ROOT
 from tests.insights import expected
 from tests.insights.conftest import ANA, BEN, TYPED_NUMBER, ZOE, Scripted
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Yesterday to tomorrow (UTC): every scripted conversation, even across midnight.
 _TODAY = datetime.now(timezone.utc).date()
 PERIOD = f"from={_TODAY - timedelta(days=1)}&to={_TODAY + timedelta(days=1)}"
@@ -94,25 +92,6 @@ def test_no_full_address_or_code_in_the_page_the_csvs_or_the_review_file(
     # The messages are there, masked.
     assert "z***@example.org" in review
     assert "nope [number] zzz" in review
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make system-deps` (make test does it for you).")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield launched
-        launched.close()
 
 
 def signed_in(browser: Browser, web: str, token: str, width: int) -> tuple[Page, list[str]]:
