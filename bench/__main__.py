@@ -177,7 +177,9 @@ def level_sample(running: Running, concurrency: int, seconds: float) -> dict[str
     summary["failed_turns"] = summary["errors"] + summary["empty_replies"]
     turns = max(level.turns, 1)
     summary["cpu_ms_per_turn"] = {key: round(s * 1000 / turns, 2) for key, s in spent.items()}
-    summary["peak_rss_mb"] = {key: running.sampler.peak_mb(key, since) for key in spent}
+    summary["peak_rss_mb"] = {
+        key: running.sampler.peak_mb(key, since) for key in running.sampler.pids
+    }
     return summary
 
 
@@ -245,9 +247,14 @@ def ratios(configurations: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def ceiling(run: dict[str, Any], cores: int, concurrency: int = 20) -> dict[str, Any] | None:
-    """Turns/s the machine could give at most with this CPU per turn: one Rasa process uses
-    one core at most; all processes, the load generator included, share all cores."""
+def ceiling(run: dict[str, Any], cores: int) -> dict[str, Any] | None:
+    """Turns/s the machine could give at most with the CPU per turn at 20 conversations (or
+    the busiest level below): one Rasa process uses one core at most; all processes, the
+    load generator included, share all cores."""
+    levels = [lv["concurrency"] for lv in run.get("levels", [])]
+    concurrency = 20 if 20 in levels else max((c for c in levels if c < 20), default=None)
+    if concurrency is None:
+        return None
     parts = {
         key: at(run, concurrency, f"cpu_ms_per_turn.{key}")
         for key in ("rasa", "actions", "accounts", "load_generator")

@@ -14,14 +14,24 @@ continued by another Rasa replica, is loaded again from the database. A tracker 
 was changed in memory but never saved (a turn that failed half way) is loaded again
 too. After a new conversation session is saved, the next turn gets a tracker of that
 session only, as Rasa's store would load it.
+
+Inside the conversation's lock, the turn-id check (rasa_addons/turns.py) loads the tracker
+just before the processor does; `reusing_check` lets the processor's load take that
+tracker without asking the database again, once, while it is unchanged: nothing else can
+have written the conversation in between, so the second query could only repeat the first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -29,8 +39,29 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_KEPT_CONVERSATIONS = 2000
+# A restarting database (PostgreSQL failing over or being upgraded) drops every pooled
+# connection and refuses new ones for a moment; a query is tried again after these waits,
+# so the turn is stored late rather than not at all. Rasa would otherwise fall back to a
+# tracker in memory and answer as if nothing happened, without storing the turn.
+DATABASE_RETRY_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
+Result = TypeVar("Result")
 ROWS_OF_SENDER = sa.text("SELECT COUNT(*), MAX(id) FROM events WHERE sender_id = :sender_id")
+# The tracker this task has just checked against the database, for the next load only.
+_CHECKED: ContextVar[DialogueStateTracker | None] = ContextVar("checked_tracker", default=None)
+
+
+@contextmanager
+def reusing_check(tracker: DialogueStateTracker | None) -> Iterator[None]:
+    """Within the block (run inside the conversation's lock), the next `retrieve` of this
+    tracker's conversation returns it, if it is still kept unchanged, without a query."""
+    token = _CHECKED.set(tracker)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
 
 
 @dataclass
@@ -85,10 +116,23 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         while len(self._kept) > self.kept_conversations:
             self._kept.popitem(last=False)
 
+    def _just_checked(self, sender_id: str) -> DialogueStateTracker | None:
+        checked = _CHECKED.get()
+        if checked is None or checked.sender_id != sender_id:
+            return None
+        _CHECKED.set(None)  # once: a later load in the same turn checks again
+        kept = self._kept.get(sender_id)
+        if kept is None or kept.tracker is not checked:
+            return None
+        return checked if len(checked.events) == kept.events_in_database else None
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session of a conversation; the kept tracker if still current."""
-        with self.engine.connect() as connection:
-            rows, last_id = self._rows_of(connection, sender_id)
+        checked = self._just_checked(sender_id)
+        if checked is not None:
+            self._kept.move_to_end(sender_id)
+            return checked
+        rows, last_id = await self._persistently(lambda: self._count_rows(sender_id))
         kept = self._kept.pop(sender_id, None)
         if (
             kept is not None
@@ -103,7 +147,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         elif rows == 0:
             return None
         else:
-            tracker = await super().retrieve(sender_id)
+            tracker = await self._persistently(
+                lambda: SQLTrackerStore.retrieve(self, sender_id)  # type: ignore[arg-type]
+            )
         if tracker is not None:
             self._keep(sender_id, KeptTracker(tracker, len(tracker.events), rows, last_id))
         return tracker
@@ -118,17 +164,43 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             return list(self._additional_events(session, tracker))
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Inserts the events not yet stored, as Rasa's store does, and keeps the tracker."""
-        sender_id = tracker.sender_id
+    async def _persistently(self, work: Callable[[], Awaitable[Result]]) -> Result:
+        """`work`, tried again while the database is unreachable (see DATABASE_RETRY_WAITS)."""
+        for wait in (*DATABASE_RETRY_WAITS, None):
+            try:
+                return await work()
+            except sa.exc.OperationalError as problem:
+                if wait is None:
+                    raise
+                logger.warning(
+                    "The tracker store's database failed (%s); trying again in %s s.",
+                    str(problem.orig).strip().splitlines()[0] if problem.orig else "?",
+                    wait,
+                )
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _count_rows(self, sender_id: str) -> tuple[int, int | None]:
+        with self.engine.connect() as connection:
+            return self._rows_of(connection, sender_id)
+
+    async def _insert_new(
+        self, tracker: DialogueStateTracker
+    ) -> tuple[list[Event], tuple[int, int | None]]:
+        """Inserts the events not stored yet, in one transaction; the rows stored after it."""
         new_events = self._unsaved_events(tracker)
         with self.engine.begin() as connection:
             if new_events:
                 connection.execute(
                     self.SQLEvent.__table__.insert(),
-                    [self._row(sender_id, event) for event in new_events],
+                    [self._row(tracker.sender_id, event) for event in new_events],
                 )
-            rows, last_id = self._rows_of(connection, sender_id)
+            return new_events, self._rows_of(connection, tracker.sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Inserts the events not yet stored, as Rasa's store does, and keeps the tracker."""
+        sender_id = tracker.sender_id
+        new_events, (rows, last_id) = await self._persistently(lambda: self._insert_new(tracker))
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
         previous = self._kept.get(sender_id)

@@ -9,6 +9,9 @@ lock, so a second copy waits for the first) the processor looks for that id in t
 conversation; when it is there, the replies that followed it are sent again and nothing
 else happens: no second user event, no prediction, no action call.
 
+The check's load of the conversation also serves the processor's load right after it
+(`reusing_check` in rasa_addons/tracker_store.py), so a turn id costs no second query.
+
 Ids are only compared within one conversation; one that does not look like an id (see
 TURN_ID) is ignored and the message is handled as one without an id.
 """
@@ -25,6 +28,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_addons.tracker_store import reusing_check
 
 # The metadata key under which a channel passes the client's turn id to the guard.
 TURN_METADATA_KEY = "turn_id"
@@ -59,17 +64,20 @@ def answered_once(handle_message: HandleMessage) -> HandleMessage:
 
     @functools.wraps(handle_message)
     async def handle_message_once(self: MessageProcessor, message: UserMessage) -> Any:
-        if getattr(message, "client_turn", False):
-            tracker = await self.tracker_store.retrieve(message.sender_id)
-            replies = replies_given(tracker, message.message_id) if tracker else None
-            if replies is not None:
-                output = message.output_channel
-                for reply in replies:
-                    await output.send_response(message.sender_id, reply)
-                if isinstance(output, CollectingOutputChannel):
-                    return output.messages
-                return None
-        return await handle_message(self, message)
+        if not getattr(message, "client_turn", False):
+            return await handle_message(self, message)
+        tracker = await self.tracker_store.retrieve(message.sender_id)
+        replies = replies_given(tracker, message.message_id) if tracker else None
+        if replies is None:
+            # The processor loads the conversation next: the tracker just checked serves.
+            with reusing_check(tracker):
+                return await handle_message(self, message)
+        output = message.output_channel
+        for reply in replies:
+            await output.send_response(message.sender_id, reply)
+        if isinstance(output, CollectingOutputChannel):
+            return output.messages
+        return None
 
     return handle_message_once
 

@@ -120,4 +120,3 @@ def test_kept_trackers_stay_within_their_bound(stack: Stack, tmp_path: Path) -> 
 
     assert measured["conversations_loaded"] == 60
     assert measured["kept"] == 25
-

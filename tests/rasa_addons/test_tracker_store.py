@@ -7,6 +7,7 @@ writes, so the speed-up cannot change what is stored or what a turn sees.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import sqlalchemy
@@ -24,7 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from privacy.forget import forget_tracker
-from rasa_addons.tracker_store import CachedSQLTrackerStore
+from rasa_addons.tracker_store import CachedSQLTrackerStore, reusing_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -226,3 +227,35 @@ def test_rasa_builds_it_from_the_endpoints_file(domain: Domain, tmp_path: Path) 
 
     assert isinstance(store, CachedSQLTrackerStore)
     assert store.kept_conversations == 3
+
+
+async def test_a_tracker_just_checked_serves_the_next_load_once_without_a_query(
+    domain: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = cached_store(domain, tmp_path / "tracker.db")
+    await new_conversation(store, "learner")
+    checked = await store.retrieve("learner")
+    assert checked is not None
+    events = len(checked.events)
+    queries: list[str] = []
+    rows_of = store._rows_of
+
+    def counted(connection: Any, sender: str) -> tuple[int, int | None]:
+        queries.append(sender)
+        return rows_of(connection, sender)
+
+    monkeypatch.setattr(store, "_rows_of", counted)
+
+    with reusing_check(checked):
+        assert await store.retrieve("learner") is checked
+        assert queries == []
+        assert await store.retrieve("learner") is checked
+    assert queries == ["learner"]
+    # Changed since the check (a turn that failed half way): loaded again, as without it.
+    cast(DialogueStateTracker, checked).update(
+        UserUttered("hello", intent={"name": "greet", "confidence": 1.0})
+    )
+    with reusing_check(checked):
+        reloaded = await store.retrieve("learner")
+    assert reloaded is not None and reloaded is not checked
+    assert len(reloaded.events) == events
