@@ -67,11 +67,21 @@ TABLE_ORDER = (
 TEXT_COLUMNS = ("message", "step_name")
 
 
+def csv_cell(value: object) -> object:
+    """A cell as a spreadsheet should read it: learners' words that start like a formula
+    (= + - @) get a leading apostrophe, so opening the file never runs them."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 def to_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table.columns)
-    writer.writerows(["" if value is None else value for value in row] for row in table.rows)
+    writer.writerows([csv_cell(value) for value in row] for row in table.rows)
     return buffer.getvalue()
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from insights.measures import Table
 from insights.privacy import mask
+from insights.report import to_csv
 
 
 @pytest.mark.parametrize(
@@ -20,3 +22,8 @@ from insights.privacy import mask
 )
 def test_mask(typed: str, shown: str) -> None:
     assert mask(typed) == shown
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    table = Table("misunderstood", "t", ("message", "count"), [("=HYPERLINK(1)", 2), (None, -1)])
+    assert to_csv(table).splitlines() == ["message,count", "'=HYPERLINK(1),2", ",-1"]
