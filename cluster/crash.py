@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -288,6 +289,8 @@ def hang_signs(cluster: Cluster) -> dict[str, int]:
     logs = cluster.supervisor.log_dir
     for name, signs in HANG_SIGNS.items():
         paths = sorted(logs.glob(name.replace(".log", "*.log")))
+        if not paths:
+            raise FileNotFoundError(f"no {name} in {logs}: the hang signs cannot be counted")
         text = "\n".join(path.read_text(errors="replace") for path in paths)
         for sign in signs:
             found[f"{name}: {sign}"] = text.count(sign)
@@ -378,6 +381,10 @@ def run_plan(plan: tuple[tuple[int, int, str], ...], output: Path) -> list[dict[
                 print(json.dumps({key: run[key] for key in list(run)[:16]}), flush=True)
                 runs.append(run)
         signs = hang_signs(cluster)
+    # The logs stay for reading (var/ is not committed); everything else goes.
+    kept = ROOT / "var" / "crash-report-logs"
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(config.var_dir / "logs", kept)
     remove_files(config)
     write_report(runs, signs, output)
     print(f"written to {output} and {output.with_suffix('.md')}")

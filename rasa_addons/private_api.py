@@ -114,6 +114,11 @@ RELIED_ON: tuple[RasaName, ...] = (
     ),
 )
 
-# Rasa modules whose log records the channels read (a failed action call is only logged):
-# each must log under its own module name.
-LOGGERS: tuple[str, ...] = ("rasa.core.processor", "rasa.core.actions.action")
+# Rasa modules whose log records the channels read (a failed action call is only logged,
+# and so is a tracker store that failed, after which Rasa carries on with a tracker in
+# memory that is never stored): each must log under its own module name.
+LOGGERS: tuple[str, ...] = (
+    "rasa.core.processor",
+    "rasa.core.actions.action",
+    "rasa.core.tracker_store",
+)

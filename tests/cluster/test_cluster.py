@@ -199,6 +199,16 @@ def test_no_turn_is_lost_or_doubled_when_a_replica_and_an_action_server_die(
     assert run["tickets_made_twice"] == 0
 
 
+def test_no_turn_is_lost_when_postgresql_restarts(cluster: Cluster) -> None:
+    """Rasa falls back to a tracker in memory when its store fails and answers as if all
+    were well, without storing the turn; the store tries the database again instead."""
+    run = run_once(cluster, learners=20, fault="postgres", settle=5.0)
+    print(f"\npostgres restart: {json.dumps(run)}")
+    assert run["failed_turns_seen"] == 0, run["failure_examples"]
+    assert run["conversations_differing"] == 0, run["differing_examples"]
+    assert run["user_turns_stored_twice"] == 0
+
+
 def test_replicas_share_the_rate_limits(cluster: Cluster) -> None:
     """The channels' limits live in Redis: one conversation alternating between the two
     replicas is limited as one, not once per replica."""
