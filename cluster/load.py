@@ -123,7 +123,7 @@ def read_report(path: Path) -> dict[str, Any]:
 
 
 def update_report(path: Path, key: str, value: Any) -> None:
-    """reports/cluster.json holds one section per producer (benchmark, failover test)."""
+    """reports/cluster.json holds one section per producer (the benchmark and its history)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     report = read_report(path)
     report[key] = value
