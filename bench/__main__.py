@@ -304,7 +304,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def scale_report(
-    tmpl: seed.Template, conversations: tuple[int, ...], model: Path | None
+    tmpl: seed.Template, conversations: tuple[int, ...], model: Path
 ) -> dict[str, Any]:
     """Seeds the largest store once; start-up of our stack (with `model`) over it, then the
     kept-tracker cache's memory."""
@@ -312,7 +312,7 @@ def scale_report(
     shutil.rmtree(var_dir, ignore_errors=True)
     var_dir.mkdir(parents=True)
     config = StackConfig.on_free_ports(
-        var_dir, model=model or ROOT / "models", log_dir=var_dir / "logs", limits_scale=LIMITS_SCALE
+        var_dir, model=model, log_dir=var_dir / "logs", limits_scale=LIMITS_SCALE
     )
     seeded = time.monotonic()
     events = scale.seed_store(tmpl, config.tracker_db, max(conversations))
@@ -322,9 +322,8 @@ def scale_report(
         "seed_s": round(time.monotonic() - seeded, 1),
     }
     log(f"seeded {events} events in {out['seed_s']} s")
-    if model is not None:
-        out["startup_s"] = _startup(config)
-        log(f"our stack over {events} events: Rasa ready after {out['startup_s']} s")
+    out["startup_s"] = _startup(config)
+    log(f"our stack over {events} events: Rasa ready after {out['startup_s']} s")
     out["kept_memory"] = []
     for count in conversations:
         measured = scale.kept_memory(config.tracker_db, count)
@@ -431,8 +430,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "points": history.measure(db, senders),
         }
     if not args.no_scale:
-        model = None if quick else trained["ours"].path
-        report["scale"] = scale_report(seed.template(db), store_sizes, model)
+        report["scale"] = scale_report(seed.template(db), store_sizes, trained["ours"].path)
     report["machine"]["load_avg_at_end"] = os.getloadavg()
     report["ratios"] = ratios(report["configurations"])
     cores = os.cpu_count() or 1

@@ -1,44 +1,87 @@
-"""`python -m bench.profile`: where the loaded Rasa server spends its CPU.
+"""`python -m bench.profile` (`make bench-profile`): where the loaded Rasa server spends its CPU.
 
-Starts our stack as the benchmark does, drives learners at one concurrency level while
-py-spy samples the Rasa server, and prints the functions with the largest inclusive share
-of the samples (and writes py-spy's collapsed stacks for a flame graph).
+Starts a stack as the benchmark does, drives learners at one concurrency level while py-spy
+samples the Rasa server, and writes reports/bench-profile.json: the share of the samples
+each named part of a turn is on the stack, and the busiest frames (py-spy's collapsed
+stacks stay in the run's var dir, for a flame graph).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import subprocess
 import threading
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bench import models
-from bench.__main__ import CONFIGURATIONS, LIMITS_SCALE, log, ours_model, warmup
+from bench.__main__ import CONFIGURATIONS, LIMITS_SCALE, REPORTS, log, ours_model, warmup
 from bench.conversations import LearnerFactory
 from bench.load import Driver
 from stack.processes import BIN, Stack, StackConfig
 
+# Parts of a turn, by a frame on the stack (and, for a part's own time, a frame that is not).
+PARTS: dict[str, tuple[str, str | None]] = {
+    "NLU (the parsing graph)": ("_parse_message_with_graph (rasa/core/processor.py)", None),
+    "next-action prediction": ("_predict_next_with_tracker (rasa/core/processor.py)", None),
+    "- past_states (featurizers, whole history)": (
+        "past_states (rasa/shared/core/trackers.py)",
+        None,
+    ),
+    "- memoization by truncation": (
+        "_recall_using_truncation (rasa/core/policies/memoization.py)",
+        None,
+    ),
+    "running actions": ("_run_action (rasa/core/processor.py)", None),
+    "tracker store: loads": ("retrieve (rasa_addons/tracker_store.py)", None),
+    "tracker store: saves": ("save (rasa_addons/tracker_store.py)", None),
+    "tracker store: freshness queries": ("_rows_of (rasa_addons/tracker_store.py)", None),
+    "turn-id check (outside the processor)": (
+        "handle_message_once (rasa_addons/turns.py)",
+        "handle_message (rasa/core/processor.py)",
+    ),
+    "channel guard (outside the handler)": (
+        "handle (rasa_addons/channels/guard.py)",
+        "handler (rasa/core/channels/channel.py)",
+    ),
+}
 
-def inclusive_shares(collapsed: Path, match: str) -> list[tuple[float, str]]:
-    """Share of samples in which each frame whose text contains `match` is on the stack."""
-    counts: Counter[str] = Counter()
-    total = 0
+
+def frames(collapsed: Path) -> list[tuple[set[str], int]]:
+    """Each sampled stack as its set of frames ("function (file)"), with its sample count."""
+    out = []
     for line in collapsed.read_text().splitlines():
         stack, _, number = line.rpartition(" ")
-        samples = int(number)
-        total += samples
-        frames = {
-            frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0]
-            for frame in stack.split(";")
-            if match in frame
+        names = {
+            frame.rsplit(":", 1)[0] + ")" if ":" in frame else frame for frame in stack.split(";")
         }
-        for frame in frames:
-            counts[frame] += samples
-    return sorted(((n / max(total, 1), frame) for frame, n in counts.items()), reverse=True)
+        out.append((names, int(number)))
+    return out
+
+
+def shares(collapsed: Path, top: int) -> dict[str, Any]:
+    """Inclusive share of the samples of the named parts and of the `top` busiest frames."""
+    stacks = frames(collapsed)
+    total = max(sum(n for _, n in stacks), 1)
+    counts: Counter[str] = Counter()
+    for names, samples in stacks:
+        counts.update({name: samples for name in names})
+    parts = {
+        label: round(
+            sum(n for names, n in stacks if on in names and (off is None or off not in names))
+            / total,
+            3,
+        )
+        for label, (on, off) in PARTS.items()
+    }
+    busiest = {name: round(n / total, 3) for name, n in counts.most_common(top)}
+    return {"samples": total, "parts": parts, "frames": busiest}
 
 
 def main() -> None:
@@ -46,10 +89,9 @@ def main() -> None:
     parser.add_argument("--configuration", default="ours", choices=list(CONFIGURATIONS))
     parser.add_argument("--model", type=Path, help="our model (default: trained from config.yml)")
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--match", default="", help="only frames containing this text")
+    parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--out", type=Path, default=models.BUILD / "profile.txt")
+    parser.add_argument("--out", type=Path, default=REPORTS / "bench-profile.json")
     args = parser.parse_args()
     configuration = CONFIGURATIONS[args.configuration]
     model = ours_model(args.model) if configuration.model == "ours" else models.train("stock")
@@ -58,39 +100,40 @@ def main() -> None:
     config = StackConfig.on_free_ports(
         var_dir, model=model.path, tuned=configuration.tuned, limits_scale=LIMITS_SCALE
     )
+    collapsed = var_dir / "py-spy.txt"
     stack = Stack(config).start()
     try:
         factory = LearnerFactory(run_id=f"profile-{uuid.uuid4().hex[:6]}")
         driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
         asyncio.run(warmup(driver))
-        record = [
-            str(BIN / "py-spy"),
-            "record",
-            "--pid",
-            str(stack.pids()["rasa"]),
-            "--duration",
-            str(int(args.seconds)),
-            "--rate",
-            "100",
-            "--format",
-            "raw",
-            "--output",
-            str(args.out),
-        ]
-        spy = threading.Thread(target=subprocess.run, args=(record,), kwargs={"check": True})
+        record = [str(BIN / "py-spy"), "record", "--pid", str(stack.pids()["rasa"])]
+        record += ["--duration", str(args.seconds), "--rate", "100", "--format", "raw"]
+        spy = threading.Thread(
+            target=subprocess.run,
+            args=([*record, "--output", str(collapsed)],),
+            kwargs={"check": True},
+        )
         spy.start()
         level = asyncio.run(driver.run_level(args.concurrency, args.seconds + 2))
         spy.join()
     finally:
         stack.stop()
-    summary = level.summary()
-    log(
-        f"{summary['turns_per_s']} turns/s, p50 {summary['p50_ms']} ms, "
-        f"failed {summary['errors'] + summary['empty_replies']}, "
-        f"codes missing {summary['codes_missing']}"
-    )
-    for share, frame in inclusive_shares(args.out, args.match)[: args.top]:
-        print(f"{share:6.1%}  {frame}")
+    report = {
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": {
+            "configuration": configuration.name,
+            "concurrency": args.concurrency,
+            "seconds": args.seconds,
+            "rate_hz": 100,
+            # py-spy stops the process for each sample: turns/s while profiling is lower.
+            "load_while_profiled": level.summary(),
+        },
+        **shares(collapsed, args.top),
+    }
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    for label, share in report["parts"].items():
+        log(f"{share:6.1%}  {label}")
+    log(f"wrote {args.out} (collapsed stacks: {collapsed})")
 
 
 if __name__ == "__main__":

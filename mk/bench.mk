@@ -1,7 +1,7 @@
 # Whole-conversation load benchmark: stock Rasa, the stock config on our server, and ours, on
 # the same data (bench/, docs/performance.md). Writes reports/bench.json, reports/bench.png
 # and reports/bench-length.png.
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-profile
 
 BENCH_ARGS ?=
 
@@ -13,4 +13,9 @@ bench: spacy
 # store measures (reports/bench-raw/quick.json, not committed). Trains the stock model once.
 bench-smoke: train
 	flock /tmp/heavy.lock env HEAVY_LOCK_HELD=1 $(PY) -m bench --quick \
+	  --model models/accounts.tar.gz $(BENCH_ARGS)
+
+# py-spy on our loaded Rasa server (20 learners, 20 s): reports/bench-profile.json.
+bench-profile: train
+	flock /tmp/heavy.lock env HEAVY_LOCK_HELD=1 $(PY) -m bench.profile \
 	  --model models/accounts.tar.gz $(BENCH_ARGS)

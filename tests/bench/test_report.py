@@ -10,7 +10,7 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
-from bench import history, length, plots, scale, seed
+from bench import history, length, plots, profile, scale, seed
 from bench.__main__ import (
     CONFIGURATIONS,
     Running,
@@ -120,3 +120,22 @@ def test_kept_trackers_stay_within_their_bound(stack: Stack, tmp_path: Path) -> 
 
     assert measured["conversations_loaded"] == 60
     assert measured["kept"] == 25
+
+
+def test_profile_shares_count_each_part_with_what_it_calls(tmp_path: Path) -> None:
+    once = "handle_message_once (rasa_addons/turns.py:70)"
+    load = "retrieve (rasa_addons/tracker_store.py:120)"
+    processor = "handle_message (rasa/core/processor.py:150)"
+    collapsed = tmp_path / "py-spy.txt"
+    collapsed.write_text(
+        f"main (x.py:1);{once};{load} 3\n"
+        f"main (x.py:1);{once};{processor};{load} 1\n"
+        f"main (x.py:1);{once};{processor} 4\n"
+    )
+
+    measured = profile.shares(collapsed, top=2)
+
+    assert measured["samples"] == 8
+    assert measured["parts"]["tracker store: loads"] == 0.5
+    assert measured["parts"]["turn-id check (outside the processor)"] == 0.375
+    assert list(measured["frames"]) == ["main (x.py)", "handle_message_once (rasa_addons/turns.py)"]
