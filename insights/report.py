@@ -65,6 +65,8 @@ TABLE_ORDER = (
     "summary",
 )
 TEXT_COLUMNS = ("message", "step_name")
+# Long lists show their latest rows on the page; the CSV always has every row.
+SHOWN_ROWS = 200
 
 
 def csv_cell(value: object) -> object:
@@ -104,7 +106,8 @@ def card_value(name: str, value: object) -> str:
 def table_html(table: Table, csv_link: str) -> str:
     head = "".join(f"<th scope='col'>{html.escape(column)}</th>" for column in table.columns)
     body = []
-    for row in table.rows:
+    rows = table.rows[-SHOWN_ROWS:]
+    for row in rows:
         cells = []
         for column, value in zip(table.columns, row, strict=False):
             kind = " class='text'" if column in TEXT_COLUMNS else ""
@@ -115,11 +118,16 @@ def table_html(table: Table, csv_link: str) -> str:
         body.append(f"<tr>{''.join(cells)}</tr>")
     if not table.rows:
         body.append(f"<tr><td colspan='{len(table.columns)}'>nothing in this period</td></tr>")
+    more = (
+        f"<p><small>The latest {len(rows)} of {len(table.rows)}; the CSV has them all.</small></p>"
+        if len(rows) < len(table.rows)
+        else ""
+    )
     return (
         f"<section data-table='{table.name}'><h2>{html.escape(table.title)}"
         f"<a class='csv' href='{html.escape(csv_link, quote=True)}' download='{table.name}.csv'>"
         f"CSV</a></h2><div class='scroll'><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div></section>"
+        f"<tbody>{''.join(body)}</tbody></table></div>{more}</section>"
     )
 
 
