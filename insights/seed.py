@@ -209,10 +209,7 @@ class Generator:
             chat.listen()
             if topic == "login" and number == 1 and rng.random() < 0.3:
                 self.code(chat)
-                chat.utter(steps[1])
-                chat.utter("utter_did_that_work")
-                chat.listen()
-                continue
+                continue  # then step 2, as the stories go on after the code
             roll = rng.random()
             # Later steps solve less often; a few learners leave or switch at every step.
             if roll < 0.45 / number:
