@@ -80,7 +80,8 @@ def shares(collapsed: Path, top: int) -> dict[str, Any]:
         )
         for label, (on, off) in PARTS.items()
     }
-    busiest = {name: round(n / total, 3) for name, n in counts.most_common(top)}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    busiest = {name: round(n / total, 3) for name, n in ranked}
     return {"samples": total, "parts": parts, "frames": busiest}
 
 

@@ -1,8 +1,8 @@
 """What grows with the number of conversations: the kept-tracker cache's memory and the
 start-up time over a large tracker store.
 
-The store is seeded (bench/seed.py) with short conversations (one session, one turn each,
-about 12 events), so 100,000 conversations make about a million events. The memory is
+The store is seeded (bench/seed.py) with short conversations (one session, two turns each,
+about 14 events), so 100,000 conversations make well over a million events. The memory is
 measured in a process of its own (`python -m bench.scale kept ...`) that opens the same
 store class the Rasa server uses and loads conversations through it, as messages would:
 its growth is the cache's, without the model and the server around it.
@@ -26,13 +26,19 @@ from stack.processes import ROOT
 CONVERSATIONS = (1_000, 10_000, 100_000)
 
 
+TURNS_PER_CONVERSATION = 2
+
+
 def seed_store(tmpl: seed.Template, db: Path, conversations: int) -> int:
-    """`conversations` one-turn conversations from a day ago; the number of events."""
+    """`conversations` short conversations from a day ago; the number of events."""
     start = time.time() - 86400
 
     def each() -> Any:
         for number in range(conversations):
-            yield f"seeded-{number}", seed.conversation(tmpl, 1, 1, start + number, 0.0)
+            yield (
+                f"seeded-{number}",
+                seed.conversation(tmpl, 1, TURNS_PER_CONVERSATION, start + number, 0.0),
+            )
 
     return seed.write(db, each())
 
