@@ -115,6 +115,14 @@ class ClusterConfig:
     def postgres_dsn(self) -> str:
         return self.dsn_for(self.postgres_db)
 
+    @property
+    def postgres_url(self) -> str:
+        """The tracker database as an SQLAlchemy URL without the password, which libpq takes
+        from PGPASSWORD in the programs' environment (see `environment`)."""
+        return (
+            f"postgresql://{self.postgres_user}@127.0.0.1:{self.postgres_port}/{self.postgres_db}"
+        )
+
     def dsn_for(self, database: str) -> str:
         # libpq's quoting, for a password set in the environment with spaces or quotes.
         quoted = self.postgres_password.replace("\\", "\\\\").replace("'", "\\'")
@@ -140,6 +148,7 @@ class ClusterConfig:
         )
         env = stack.environment()
         env.update(self.secrets)
+        env["PGPASSWORD"] = self.postgres_password
         env.update(self.extra_env)
         return env
 

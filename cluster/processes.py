@@ -86,6 +86,11 @@ class Cluster:
                 + ["--port", str(config.web_port), "--rasa-url", config.public_url],
                 http_ready(f"{config.web_url}/health"),
                 port=config.web_port,
+                # /insights reads PostgreSQL and the account service's tickets.
+                env={
+                    "TRACKER_DB": config.postgres_url,
+                    "ACCOUNTS_DB": str(config.var_dir / "accounts.db"),
+                },
             ),
             Program("nginx", nginx.command(config), port_ready(config.nginx_port)),
         ]

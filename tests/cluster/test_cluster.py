@@ -180,6 +180,26 @@ def test_widget_page_and_socketio_work_through_nginx(cluster: Cluster) -> None:
     assert user_texts(events(cluster, websocket)) == ["hello"]
 
 
+def test_the_insights_page_reads_the_clusters_conversations(cluster: Cluster) -> None:
+    """The support team's page behind nginx counts the conversations held in PostgreSQL."""
+    sender = f"insights-{uuid.uuid4().hex[:8]}"
+    replica_learner(cluster, 0, sender).say("hello")
+    url = f"{cluster.config.public_url}/insights/csv/summary.csv"
+    token = cluster.config.secrets["INSIGHTS_AGENT_TOKEN"]
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}), timeout=60
+    ) as answer:
+        assert answer.status == 200
+        table = answer.read().decode()
+    counts = dict(line.split(",", 1) for line in table.splitlines()[1:] if "," in line)
+    assert int(counts["conversations"]) >= 1
+    try:
+        urllib.request.urlopen(url, timeout=60)
+        raise AssertionError("the page answered without the agent credential")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 401
+
+
 def test_no_turn_is_lost_or_doubled_when_a_replica_and_an_action_server_die(
     cluster: Cluster,
 ) -> None:

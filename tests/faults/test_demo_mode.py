@@ -24,7 +24,7 @@ import pytest
 
 from stack.learner import http_json
 from stack.processes import ROOT, Stack
-from stack.secrets import CLUSTER_SECRETS, secrets_path, stored
+from stack.secrets import CLUSTER_SECRETS, STACK_SECRETS, secrets_path, stored
 from tests.faults.test_exposure import headers_of, status_of
 
 START_TIMEOUT = 240
@@ -107,7 +107,7 @@ def test_the_secrets_are_private_and_never_printed_or_logged(demo_off: Launched)
     path = secrets_path(demo_off.var_dir)
     assert path.stat().st_mode & 0o777 == 0o600
     values = list(demo_off.secrets.values())
-    assert len(values) == 4
+    assert sorted(demo_off.secrets) == sorted(STACK_SECRETS)
     printed = "".join(demo_off.output)
     assert str(path) in printed
     assert "demo mode: off" in printed
