@@ -22,6 +22,7 @@ from types import FrameType
 
 from common.demo import demo_mode
 from stack.processes import Stack, StackConfig, free_port
+from stack.shell import ctrl_c_interrupts
 from stack.supervisor import RPC_ERRORS
 
 # How often the launcher looks at the programs' states.
@@ -106,6 +107,7 @@ def main() -> None:
         "writes the ports to VAR_DIR/ports.json and prints them as one JSON line",
     )
     args = parser.parse_args()
+    ctrl_c_interrupts()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop_on_signal)
     try:

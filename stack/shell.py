@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import importlib
 import os
+import signal
 import sys
 import textwrap
 import urllib.error
@@ -183,7 +184,15 @@ def converse(
         chat.say(goodbye)
 
 
+def ctrl_c_interrupts() -> None:
+    """Ctrl-C raises KeyboardInterrupt even in a process started with SIGINT ignored (a
+    shell starts background jobs so, and Python then keeps it ignored): it is how a person
+    stops the chat and the launcher."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main() -> None:
+    ctrl_c_interrupts()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rasa-url", default=StackConfig().rasa_url, help="Rasa server base URL")
     parser.add_argument("--sender", help="conversation id (default: a new one)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -146,6 +147,8 @@ def test_a_terminal_gets_lines_to_its_width_and_ctrl_c_says_goodbye(rasa: FakeRa
         encoding="utf-8",
         dimensions=(24, 30),
         timeout=60,
+        # Started as a shell starts a background job: Ctrl-C must still stop it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         terminal.expect_exact("You: ")
