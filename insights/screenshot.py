@@ -15,20 +15,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from aiohttp import web
 
+from common.chromium import chromium
 from insights import sql
 from insights.seed import seed
 from stack.processes import free_port
 from web.insights import InsightsConfig
 from web.server import make_app
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 def serve(app: web.Application, port: int, ready: threading.Event, stop: threading.Event) -> None:
@@ -45,8 +37,6 @@ def serve(app: web.Application, port: int, ready: threading.Event, stop: threadi
 
 
 def take(out_dir: Path) -> list[Path]:
-    from playwright.sync_api import sync_playwright
-
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="insights-shot-") as directory:
         db = Path(directory) / "tracker.db"
@@ -63,8 +53,7 @@ def take(out_dir: Path) -> list[Path]:
         ready.wait(30)
         shots = []
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            with chromium() as browser:
                 for name, width, height in (("desktop", 1280, 1500), ("phone", 375, 740)):
                     page = browser.new_page(viewport={"width": width, "height": height})
                     page.goto(f"http://127.0.0.1:{port}/insights")
@@ -75,7 +64,6 @@ def take(out_dir: Path) -> list[Path]:
                     page.screenshot(path=str(path))
                     shots.append(path)
                     page.close()
-                browser.close()
         finally:
             stop.set()
             server.join(10)

@@ -8,36 +8,23 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from common.chromium import CHROMIUM, chromium
 from stack.learner import client_headers, new_client
 from stack.processes import ROOT, Stack, free_port
 from stack.supervisor import Program, Supervisor, http_ready
 from tests.support.browser import DESKTOP, REPLY_TIMEOUT_MS
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("chromium is missing: run `make system-deps` (make test does it for you).")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
+from common.chromium import CHROMIUM, chromium
 from stack.learner import RestLearner
 from stack.processes import ROOT, Stack, StackConfig, free_port, running
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 # Addresses and codes typed in the scripted conversations: none may appear in full anywhere
 # the insights show or export.
@@ -93,16 +92,5 @@ def scripted(insights_stack: Stack) -> Scripted:
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("chromium is missing: run `make system-deps` (make test does it for you).")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
