@@ -142,12 +142,19 @@ def test_lost_reply_is_sent_again_and_shown_once(page: Page, web_url: str, stack
 def test_replayed_replies_are_shown_once(page: Page, web_url: str) -> None:
     """Every reply arrives twice, as a replay would bring it; replies without a turn id (from
     a server that sends none) are shown as they come."""
-    routes: list[WebSocketRoute] = []
+    upgraded: list[WebSocketRoute] = []
     replies: list[str | bytes] = []
 
     def relay(socket: WebSocketRoute) -> None:
         server = socket.connect_to_server()
-        socket.on_message(server.send)
+
+        def to_server(frame: str | bytes) -> None:
+            # Engine.io's upgrade packet: from now on the page reads this websocket.
+            if frame == "5":
+                upgraded.append(socket)
+            server.send(frame)
+
+        socket.on_message(to_server)
 
         def to_page(frame: str | bytes) -> None:
             socket.send(frame)
@@ -157,7 +164,6 @@ def test_replayed_replies_are_shown_once(page: Page, web_url: str) -> None:
                 socket.send(frame)
 
         server.on_message(to_page)
-        routes.append(socket)
 
     page.route_web_socket(re.compile(r"/socket\.io/"), relay)
     widget = open_widget(page, web_url)
@@ -165,16 +171,23 @@ def test_replayed_replies_are_shown_once(page: Page, web_url: str) -> None:
     widget.wait_for_bot(FIRST_STEP)
     shown_once(widget)
     shown = widget.bot_messages().count()
+    before_reload = len(upgraded)
 
     page.reload()
     widget = Widget(page)
     widget.wait_online()
+    # "Online" can come over long-polling, before the websocket this test speaks on is in use.
+    deadline = time.monotonic() + 30
+    while len(upgraded) == before_reload:
+        assert time.monotonic() < deadline, "the reloaded widget never upgraded to a websocket"
+        page.wait_for_timeout(100)
+    socket = upgraded[-1]
     # A replay after a reload: what was shown before it is remembered too.
     for frame in replies:
-        routes[-1].send(frame)
+        socket.send(frame)
     untagged = '42["bot_uttered",{"text":"Untagged"}]'
-    routes[-1].send(untagged)
-    routes[-1].send(untagged)
+    socket.send(untagged)
+    socket.send(untagged)
     expect(widget.bot_messages().filter(has_text="Untagged")).to_have_count(2)
     expect(widget.bot_messages()).to_have_count(shown + 2)
     expect(widget.bot_messages().filter(has_text=FIRST_STEP)).to_have_count(1)
