@@ -1,4 +1,7 @@
-"""Runs the `rasa` command line with two speed-ups and turn ids for a stack of this project.
+"""Runs the `rasa` command line with turn ids and speed-ups for a stack of this project.
+
+The policies read a conversation's history incrementally instead of whole on every
+prediction (rasa_addons/history.py: same predictions, flat cost as a session grows).
 
 A message that carries a turn id already handled in its conversation is answered with the
 replies of the first time instead of being handled again (rasa_addons/turns.py). A call to
@@ -33,6 +36,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
+from rasa_addons import history as incremental_history
 from rasa_addons.turns import answered_once
 
 IDLE_CONNECTION_SECONDS = 2.0
@@ -119,6 +123,7 @@ def main() -> None:
     MessageProcessor.handle_message = answered_once(  # type: ignore[method-assign]
         MessageProcessor.handle_message
     )
+    incremental_history.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -21,19 +21,23 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_addons.history import EventsRead
 from rasa_addons.tracker_store import reusing_check
 
 # The metadata key under which a channel passes the client's turn id to the guard.
 TURN_METADATA_KEY = "turn_id"
 TURN_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+_TURN_POSITIONS = "_kept_turn_positions"
 
 HandleMessage = Callable[[MessageProcessor, UserMessage], Awaitable[Any]]
 Emit = Callable[[str, Any], Awaitable[None]]
@@ -44,19 +48,41 @@ def turn_id(raw: Any) -> str | None:
     return raw if isinstance(raw, str) and TURN_ID.match(raw) else None
 
 
+@dataclass
+class _TurnPositions(EventsRead):
+    """Where in the tracker's events each turn id first appears on a user message. Kept
+    on the tracker and extended by new events, so a lookup does not read the whole
+    conversation (it did, on every message: 6 ms at turn 2,000)."""
+
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def extend(self, events: Sequence[Event]) -> None:
+        for index, event in enumerate(self.unread(events), start=self.seen):
+            if isinstance(event, UserUttered) and event.message_id:
+                self.positions.setdefault(event.message_id, index)
+        self.read_all(events)
+
+
+def _turn_positions(tracker: DialogueStateTracker) -> _TurnPositions:
+    kept: _TurnPositions | None = tracker.__dict__.get(_TURN_POSITIONS)
+    if kept is None or not kept.continues(tracker.events):
+        kept = tracker.__dict__[_TURN_POSITIONS] = _TurnPositions()
+    kept.extend(tracker.events)
+    return kept
+
+
 def replies_given(tracker: DialogueStateTracker, message_id: str) -> list[dict[str, Any]] | None:
     """The replies that followed the user message with this id, as Rasa sent them;
     None if the conversation has no such message."""
-    replies: list[dict[str, Any]] | None = None
-    for event in tracker.events:
-        if isinstance(event, UserUttered):
-            if replies is not None:
-                break
-            if event.message_id == message_id:
-                replies = []
-        elif isinstance(event, BotUttered) and replies is not None:
-            replies.append(event.message())
-    return replies
+    position = _turn_positions(tracker).positions.get(message_id)
+    if position is None:
+        return None
+    after = itertools.islice(tracker.events, position + 1, None)
+    return [
+        event.message()
+        for event in itertools.takewhile(lambda event: not isinstance(event, UserUttered), after)
+        if isinstance(event, BotUttered)
+    ]
 
 
 def answered_once(handle_message: HandleMessage) -> HandleMessage:

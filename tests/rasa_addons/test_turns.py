@@ -5,6 +5,7 @@ together; messages without a usable id are handled as before."""
 from __future__ import annotations
 
 import json
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -91,3 +92,21 @@ def test_replies_given_are_those_between_the_turn_and_the_next_message() -> None
     assert second is not None and [reply["text"] for reply in second] == ["Bye."]
     assert replies_given(tracker, "turn-three") is None
     assert turn_id("turn-one-1") == "turn-one-1" and turn_id("no") is None
+
+
+def test_replies_given_follow_a_growing_and_a_replaced_conversation() -> None:
+    """The positions of turn ids are kept on the tracker between lookups: new events are
+    read, and a tracker whose events were replaced is read again."""
+    tracker = DialogueStateTracker.from_events("someone", [UserUttered("hi", message_id="turn-1a")])
+    assert replies_given(tracker, "turn-1a") == []
+    assert replies_given(tracker, "turn-2b") is None
+    tracker.update(BotUttered("Hello!"))
+    tracker.update(UserUttered("bye", message_id="turn-2b"))
+    tracker.update(BotUttered("Bye."))
+    first, second = replies_given(tracker, "turn-1a"), replies_given(tracker, "turn-2b")
+    assert first is not None and [reply["text"] for reply in first] == ["Hello!"]
+    assert second is not None and [reply["text"] for reply in second] == ["Bye."]
+    tracker.events = deque([UserUttered("new start", message_id="turn-3c"), BotUttered("Hi.")])
+    assert replies_given(tracker, "turn-1a") is None
+    third = replies_given(tracker, "turn-3c")
+    assert third is not None and [reply["text"] for reply in third] == ["Hi."]
