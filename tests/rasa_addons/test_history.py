@@ -24,6 +24,8 @@ from rasa.shared.core.events import (
     ActionReverted,
     ActiveLoop,
     BotUttered,
+    ConversationPaused,
+    ConversationResumed,
     Event,
     FollowupAction,
     LoopInterrupted,
@@ -86,6 +88,8 @@ other_event = st.sampled_from(
         lambda: FollowupAction(ACTION_LISTEN_NAME),
         lambda: LoopInterrupted(True),
         lambda: BotUttered("a reply"),
+        ConversationPaused,
+        ConversationResumed,
     ]
 ).map(lambda make: make())
 
@@ -127,6 +131,37 @@ def ours_states(tracker: DialogueStateTracker, **flags: Any) -> list[Any]:
     return states
 
 
+def tracker_state(tracker: DialogueStateTracker) -> tuple[Any, ...]:
+    """Everything a tracker holds, its events by identity."""
+    return (
+        [id(event) for event in tracker.events],
+        {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()},
+        tracker._paused,
+        tracker.followup_action,
+        tracker.latest_action,
+        tracker.latest_message,
+        tracker.latest_bot_utterance,
+        tracker.active_loop,
+        tracker.model_id,
+        tracker.assistant_id,
+        (tracker.sender_id, tracker.sender_source, tracker._max_event_history),
+        tracker.is_rule_tracker,
+    )
+
+
+def assert_copied_as_by_rasa(tracker: DialogueStateTracker) -> None:
+    """For a tracker whose state came from its events, as every tracker Rasa serves."""
+    before = tracker_state(tracker)
+    copied = history.copy_tracker(tracker)
+    assert tracker_state(copied) == tracker_state(history.RASA_COPY(tracker))
+    # The copy is the processor's scratch tracker: changing it leaves the original alone.
+    copied.update(SlotSet(DOMAIN.slots[0].name, "changed"))
+    copied.update(ActionExecutionRejected(LOOP))
+    copied.update(LoopInterrupted(True))
+    copied.update(ActiveLoop(LOOP))
+    assert tracker_state(tracker) == before
+
+
 def assert_same_as_rasa(tracker: DialogueStateTracker) -> None:
     assert history.applied_events(tracker) == history.RASA_APPLIED_EVENTS(tracker)
     for flags in FLAGS:
@@ -147,6 +182,7 @@ def test_kept_history_equals_rasas_after_every_batch_of_events(
         assert_same_as_rasa(tracker)
         # A second call reads nothing new and must give the same again.
         assert_same_as_rasa(tracker)
+        assert_copied_as_by_rasa(tracker)
 
 
 def _turn(text: str, intent: str, reply: str) -> list[Event]:
