@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from common.events_table import SENDER_ROWS_INDEX
+
 # Indexes the queries use; created once by `ensure_indexes` (idempotent, both dialects).
-INDEXES = ("CREATE INDEX IF NOT EXISTS ix_events_insights_sender_id ON events (sender_id, id)",)
+INDEXES = (SENDER_ROWS_INDEX,)
 
 
 class Dialect:

@@ -130,6 +130,8 @@ def _extend_applied(tracker: DialogueStateTracker) -> _Applied:
     """The tracker's kept `applied_events`, brought up to date (Rasa's rules, new events only)."""
     events = tracker.events
     kept: _Applied | None = tracker.__dict__.get(_APPLIED)
+    if kept is not None and kept.seen == len(events) and kept.continues(events):
+        return kept  # nothing new since the last call (most calls)
     new_names = _loop_names(kept.unread(events)) if kept else set()
     if kept is None or not kept.continues(events) or not new_names <= kept.loop_names:
         kept = _Applied(loop_names=_loop_names(iter(events)))

@@ -8,9 +8,10 @@ used first out) and writes every new event through to the database exactly as Ra
 does, in Rasa's own table, so conversations survive restarts and other tools (the
 HTTP API, `make forget`, a second replica) see the same rows.
 
-A kept tracker is only reused when the database still holds exactly the rows it was
-built from (same count, same last id): a conversation deleted by `make forget`, or
-continued by another Rasa replica, is loaded again from the database. A tracker that
+A kept tracker is only reused when the database still holds the rows it was built from
+(same first and same last id of the conversation, read from the (sender_id, id) index in
+constant time; a count grew with the conversation): a conversation deleted by `make
+forget`, or continued by another Rasa replica, is loaded again from the database. A tracker that
 was changed in memory but never saved (a turn that failed half way) is loaded again
 too. After a new conversation session is saved, the next turn gets a tracker of that
 session only, as Rasa's store would load it.
@@ -39,6 +40,8 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from common.events_table import SENDER_ROWS_INDEX
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_KEPT_CONVERSATIONS = 2000
@@ -48,7 +51,12 @@ DEFAULT_KEPT_CONVERSATIONS = 2000
 # tracker in memory and answer as if nothing happened, without storing the turn.
 DATABASE_RETRY_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
 Result = TypeVar("Result")
-ROWS_OF_SENDER = sa.text("SELECT COUNT(*), MAX(id) FROM events WHERE sender_id = :sender_id")
+ROWS_OF_SENDER = sa.text(
+    "SELECT (SELECT MIN(id) FROM events WHERE sender_id = :sender_id),"
+    " (SELECT MAX(id) FROM events WHERE sender_id = :sender_id)"
+)
+# The first and last row id of a conversation; (None, None) when it has no rows.
+RowSpan = tuple[int | None, int | None]
 # The tracker this task has just checked against the database, for the next load only.
 _CHECKED: ContextVar[DialogueStateTracker | None] = ContextVar("checked_tracker", default=None)
 
@@ -70,8 +78,7 @@ class KeptTracker:
 
     tracker: DialogueStateTracker
     events_in_database: int  # how many of `tracker.events` are stored
-    rows: int  # rows of this sender in the table, all sessions
-    last_id: int | None
+    rows: RowSpan  # of this sender in the table, all sessions
     # A new session was saved: the next turn gets only that session, as from Rasa's store,
     # while saves of this same tracker still know what is stored.
     new_session: bool = False
@@ -105,10 +112,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 connect_args={"check_same_thread": False},
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._index_rows_by_sender()
 
-    def _rows_of(self, connection: Any, sender_id: str) -> tuple[int, int | None]:
-        rows, last_id = connection.execute(ROWS_OF_SENDER, {"sender_id": sender_id}).one()
-        return int(rows), last_id
+    def _index_rows_by_sender(self) -> None:
+        """The index the freshness check reads (SQLite's index on the sender includes the
+        row id already; PostgreSQL's does not). Only speed depends on it."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(sa.text(SENDER_ROWS_INDEX))
+        except sa.exc.SQLAlchemyError as problem:
+            logger.warning("Could not create the index of events by sender: %s", problem)
+
+    def _rows_of(self, connection: Any, sender_id: str) -> RowSpan:
+        first_id, last_id = connection.execute(ROWS_OF_SENDER, {"sender_id": sender_id}).one()
+        return first_id, last_id
 
     def _keep(self, sender_id: str, kept: KeptTracker) -> None:
         self._kept[sender_id] = kept
@@ -132,11 +149,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if checked is not None:
             self._kept.move_to_end(sender_id)
             return checked
-        rows, last_id = await self._persistently(lambda: self._count_rows(sender_id))
+        rows = await self._persistently(lambda: self._row_span(sender_id))
         kept = self._kept.pop(sender_id, None)
         if (
             kept is not None
-            and (kept.rows, kept.last_id) == (rows, last_id)
+            and kept.rows == rows
             and len(kept.tracker.events) == kept.events_in_database
         ):
             tracker: DialogueStateTracker | None = (
@@ -144,14 +161,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 if kept.new_session
                 else kept.tracker
             )
-        elif rows == 0:
+        elif rows == (None, None):
             return None
         else:
             tracker = await self._persistently(
                 lambda: SQLTrackerStore.retrieve(self, sender_id)  # type: ignore[arg-type]
             )
         if tracker is not None:
-            self._keep(sender_id, KeptTracker(tracker, len(tracker.events), rows, last_id))
+            self._keep(sender_id, KeptTracker(tracker, len(tracker.events), rows))
         return tracker
 
     def _unsaved_events(self, tracker: DialogueStateTracker) -> list[Event]:
@@ -159,7 +176,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if kept is not None and kept.tracker is tracker:
             return list(tracker.events)[kept.events_in_database :]
         with self.engine.connect() as connection:
-            if self._rows_of(connection, tracker.sender_id)[0] == 0:
+            if self._rows_of(connection, tracker.sender_id) == (None, None):
                 return list(tracker.events)  # a new conversation: nothing stored yet
         with self.session_scope() as session:
             return list(self._additional_events(session, tracker))
@@ -180,13 +197,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")
 
-    async def _count_rows(self, sender_id: str) -> tuple[int, int | None]:
+    async def _row_span(self, sender_id: str) -> RowSpan:
         with self.engine.connect() as connection:
             return self._rows_of(connection, sender_id)
 
-    async def _insert_new(
-        self, tracker: DialogueStateTracker
-    ) -> tuple[list[Event], tuple[int, int | None]]:
+    async def _insert_new(self, tracker: DialogueStateTracker) -> tuple[list[Event], RowSpan]:
         """Inserts the events not stored yet, in one transaction; the rows stored after it."""
         new_events = self._unsaved_events(tracker)
         with self.engine.begin() as connection:
@@ -200,14 +215,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Inserts the events not yet stored, as Rasa's store does, and keeps the tracker."""
         sender_id = tracker.sender_id
-        new_events, (rows, last_id) = await self._persistently(lambda: self._insert_new(tracker))
+        new_events, rows = await self._persistently(lambda: self._insert_new(tracker))
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
         previous = self._kept.get(sender_id)
         new_session = any(isinstance(event, SessionStarted) for event in new_events) or (
             previous is not None and previous.tracker is tracker and previous.new_session
         )
-        kept = KeptTracker(tracker, len(tracker.events), rows, last_id, new_session=new_session)
+        kept = KeptTracker(tracker, len(tracker.events), rows, new_session=new_session)
         self._keep(sender_id, kept)
 
     @staticmethod
