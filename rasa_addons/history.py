@@ -36,7 +36,7 @@ import copy
 import itertools
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -44,7 +44,14 @@ from typing import Any, cast
 from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RULES_NOT_IN_STORIES, RulePolicy
-from rasa.shared.core.constants import ACTION_UNLIKELY_INTENT_NAME, PREVIOUS_ACTION, USER
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.constants import (
+    ACTION_LISTEN_NAME,
+    ACTION_SESSION_START_NAME,
+    ACTION_UNLIKELY_INTENT_NAME,
+    PREVIOUS_ACTION,
+    USER,
+)
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -64,6 +71,7 @@ _STATES = "_kept_states"
 
 RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
 RASA_COPY = DialogueStateTracker.copy
+RASA_ACTION_LIMIT = MessageProcessor.is_action_limit_reached
 RASA_CREATE_STATES = TrackerFeaturizer._create_states
 RASA_REMOVE_TEXT = TrackerFeaturizer._remove_user_text_if_intent
 RASA_REMOVE_UNLIKELY = TrackerFeaturizer._remove_action_unlikely_intent_from_states
@@ -89,8 +97,10 @@ class EventsRead:
             return True
         return events[0] is self.first and events[self.seen - 1] is self.last
 
-    def unread(self, events: Sequence[Event]) -> Iterator[Event]:
-        return itertools.islice(events, self.seen, None)
+    def unread(self, events: Sequence[Event]) -> list[Event]:
+        """The events after those read, taken from the end (a deque skips from the start
+        one by one)."""
+        return list(itertools.islice(reversed(events), len(events) - self.seen))[::-1]
 
     def read_all(self, events: Sequence[Event]) -> None:
         self.seen = len(events)
@@ -112,7 +122,7 @@ class _Applied(EventsRead):
         return all(kept >= length for kept in self.kept_after_cut[cuts_seen:])
 
 
-def _loop_names(events: Iterator[Event]) -> set[str]:
+def _loop_names(events: Iterable[Event]) -> set[str]:
     return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
 
 
@@ -132,9 +142,12 @@ def _extend_applied(tracker: DialogueStateTracker) -> _Applied:
     kept: _Applied | None = tracker.__dict__.get(_APPLIED)
     if kept is not None and kept.seen == len(events) and kept.continues(events):
         return kept  # nothing new since the last call (most calls)
-    new_names = _loop_names(kept.unread(events)) if kept else set()
-    if kept is None or not kept.continues(events) or not new_names <= kept.loop_names:
-        kept = _Applied(loop_names=_loop_names(iter(events)))
+    if (
+        kept is None
+        or not kept.continues(events)
+        or not _loop_names(kept.unread(events)) <= kept.loop_names
+    ):
+        kept = _Applied(loop_names=_loop_names(events))
         tracker.__dict__[_APPLIED] = kept
     applied = kept.events
     for event in kept.unread(events):
@@ -269,7 +282,7 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     tracker already holds, since it came from the same events applied the same way; it is
     copied instead, as Rasa's copy starts: from `init_copy` (no model or assistant id)."""
     copied = self.init_copy()
-    copied.events = copied._create_events(list(self.events))
+    copied.events = copied._create_events(self.events)  # type: ignore[arg-type]
     copied.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
     copied._paused = self._paused
     copied.followup_action = self.followup_action
@@ -278,6 +291,21 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     copied.latest_bot_utterance = self.latest_bot_utterance
     copied.active_loop = copy.copy(self.active_loop)
     return copied
+
+
+def is_action_limit_reached(
+    self: MessageProcessor, tracker: DialogueStateTracker, should_predict_another_action: bool
+) -> bool:
+    """Replaces `MessageProcessor.is_action_limit_reached`: Rasa's count of the actions
+    since the last listen, reading the events backwards where they are instead of copying
+    and reversing all of them first (twice a turn)."""
+    predicted = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted):
+            if event.action_name in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
+                break
+            predicted += 1
+    return predicted >= self.max_number_of_predictions and should_predict_another_action
 
 
 def _states_key(domain: Domain, omit: bool, ignore: bool, rule_only: Any) -> tuple[Any, ...]:
@@ -388,6 +416,7 @@ def format_states_for_debug(states: list[dict[str, Any]]) -> str:
 _REPLACED: list[tuple[type, str, Any, Any]] = [
     (DialogueStateTracker, "applied_events", RASA_APPLIED_EVENTS, applied_events),
     (DialogueStateTracker, "copy", RASA_COPY, copy_tracker),
+    (MessageProcessor, "is_action_limit_reached", RASA_ACTION_LIMIT, is_action_limit_reached),
     (
         TrackerFeaturizer,
         "_create_states",

@@ -5,10 +5,12 @@ of the trained model for every test story and for all of them as one long conver
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from collections import deque
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -164,6 +166,11 @@ def assert_copied_as_by_rasa(tracker: DialogueStateTracker) -> None:
 
 def assert_same_as_rasa(tracker: DialogueStateTracker) -> None:
     assert history.applied_events(tracker) == history.RASA_APPLIED_EVENTS(tracker)
+    for limit, another in itertools.product((1, 2, 10), (True, False)):
+        processor: Any = SimpleNamespace(max_number_of_predictions=limit)
+        assert history.is_action_limit_reached(
+            processor, tracker, another
+        ) == history.RASA_ACTION_LIMIT(processor, tracker, another)
     for flags in FLAGS:
         ours = ours_states(tracker, **flags)
         assert ours == rasas_states(tracker, **flags)
