@@ -41,8 +41,11 @@ class Template:
     opening: list[Row]
     turns: list[list[Row]]
 
-    def turn_rows(self) -> Iterator[list[Row]]:
-        return itertools.cycle(self.turns)
+    def turn_rows(self, count: int) -> Iterator[list[Row]]:
+        """`count` turns, the template's repeated, ending with its last turn: every seeded
+        conversation leaves the live turns after it in the same state, whatever its length."""
+        offset = -count % len(self.turns)
+        return itertools.islice(itertools.cycle(self.turns), offset, offset + count)
 
 
 def template(db: Path) -> Template:
@@ -73,10 +76,10 @@ def conversation(
 ) -> Iterator[tuple[float, Row]]:
     """(timestamp, row) of a conversation: `sessions` sessions `gap_s` apart, each opened
     as Rasa opens one and holding `turns_per_session` copied turns."""
-    turns = tmpl.turn_rows()
     for session in range(sessions):
         clock = start + session * gap_s
-        for row in tmpl.opening + [r for _ in range(turns_per_session) for r in next(turns)]:
+        copied = [row for turn in tmpl.turn_rows(turns_per_session) for row in turn]
+        for row in tmpl.opening + copied:
             clock += STEP
             yield clock, row
 
