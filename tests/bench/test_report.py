@@ -10,6 +10,8 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from bench import history, length, plots, profile, scale, seed
 from bench.__main__ import (
     CONFIGURATIONS,
@@ -115,7 +117,9 @@ def test_kept_trackers_stay_within_their_bound(stack: Stack, tmp_path: Path) -> 
     tmpl = seed.template(stack.config.tracker_db)
     db = tmp_path / "tracker.db"
     events = scale.seed_store(tmpl, db, 60)
-    per_conversation = len(tmpl.opening) + sum(map(len, tmpl.turns[: scale.TURNS_PER_CONVERSATION]))
+    per_conversation = len(tmpl.opening) + sum(
+        map(len, tmpl.turn_rows(scale.TURNS_PER_CONVERSATION))
+    )
     assert events == 60 * per_conversation
 
     measured = scale.kept_memory(db, 60, kept=25)
@@ -142,3 +146,13 @@ def test_profile_shares_count_each_part_with_what_it_calls(tmp_path: Path) -> No
     assert measured["parts"]["turn-id check (outside the processor)"] == 0.375
     # Ties in name order.
     assert list(measured["frames"]) == ["handle_message_once (rasa_addons/turns.py)", "main (x.py)"]
+
+
+@pytest.mark.parametrize("count", [1, 7, 8, 9, 20])
+def test_seeded_turns_always_end_with_the_templates_last_turn(count: int) -> None:
+    """Every length point continues from the same state of the conversation."""
+    turns: list[list[seed.Row]] = [[("user", f"intent_{n}", None, {})] for n in range(8)]
+    rows = list(seed.Template(opening=[], turns=turns).turn_rows(count))
+    assert len(rows) == count
+    assert rows[-1] is turns[-1]
+    assert rows == [turns[n % 8] for n in range(-count, 0)]
