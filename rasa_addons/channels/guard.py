@@ -23,6 +23,7 @@ import math
 import os
 import re
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Collection
@@ -207,6 +208,28 @@ def client_metadata(address: str) -> dict[str, str]:
     return {"client": digest.hexdigest()[:16]}
 
 
+class SweptMemoryStorage(storage.MemoryStorage):  # type: ignore[misc]
+    """limits' in-memory storage, its expired window entries swept every few seconds
+    instead of 10 ms after every hit. Each sweep reads every entry of every window: 6 ms
+    with 6,000 entries, which at 50 messages/s took 40 % of a core in a thread of the Rasa
+    server (measured), and grew with the conversations seen in the last minute. A window
+    ignores its expired entries anyway; the sweep only frees their memory."""
+
+    SWEEP_EVERY_S = 5.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer.cancel()  # the first sweep, 10 ms away; the first hit schedules ours
+        self.timer.join()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        if not self.timer.is_alive():
+            sweep = self._MemoryStorage__expire_events  # type: ignore[attr-defined]
+            self.timer = threading.Timer(self.SWEEP_EVERY_S, sweep)
+            self.timer.daemon = True
+            self.timer.start()
+
+
 class RateLimits:
     """Moving-window limits per conversation and per client, kept in the storage named by
     env RATE_LIMIT_STORAGE_URL (one server: memory; replicas: a shared Redis).
@@ -217,7 +240,9 @@ class RateLimits:
     def __init__(self) -> None:
         url = os.environ.get("RATE_LIMIT_STORAGE_URL", "memory://")
         # The limiter holds its storage by a weak reference only.
-        self.storage = storage.storage_from_string(url)
+        self.storage = (
+            SweptMemoryStorage() if url == "memory://" else storage.storage_from_string(url)
+        )
         self.limiter = strategies.MovingWindowRateLimiter(self.storage)
 
     def retry_after(self, sender: str, client: str) -> int | None:

@@ -25,7 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from privacy.forget import forget_tracker
-from rasa_addons.tracker_store import CachedSQLTrackerStore, reusing_check
+from rasa_addons.tracker_store import CachedSQLTrackerStore, RowSpan, reusing_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -240,7 +240,7 @@ async def test_a_tracker_just_checked_serves_the_next_load_once_without_a_query(
     queries: list[str] = []
     rows_of = store._rows_of
 
-    def counted(connection: Any, sender: str) -> tuple[int, int | None]:
+    def counted(connection: Any, sender: str) -> RowSpan:
         queries.append(sender)
         return rows_of(connection, sender)
 
