@@ -30,8 +30,8 @@ from stack.processes import BIN, Stack, StackConfig
 PARTS: dict[str, tuple[str, str | None]] = {
     "NLU (the parsing graph)": ("_parse_message_with_graph (rasa/core/processor.py)", None),
     "next-action prediction": ("_predict_next_with_tracker (rasa/core/processor.py)", None),
-    "- past_states (featurizers, whole history)": (
-        "past_states (rasa/shared/core/trackers.py)",
+    "- featurizer states (kept and extended, rasa_addons/history.py)": (
+        "create_states (rasa_addons/history.py)",
         None,
     ),
     "- memoization by truncation": (
@@ -49,6 +49,10 @@ PARTS: dict[str, tuple[str, str | None]] = {
     "channel guard (outside the handler)": (
         "handle (rasa_addons/channels/guard.py)",
         "handler (rasa/core/channels/channel.py)",
+    ),
+    "rate-limit window sweeps (their own thread)": (
+        "__expire_events (limits/storage/memory.py)",
+        None,
     ),
 }
 
