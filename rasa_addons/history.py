@@ -412,37 +412,31 @@ def format_states_for_debug(states: list[dict[str, Any]]) -> str:
     return str(RASA_FORMAT_STATES(states))
 
 
+def _static(owner: type, name: str, rasas: Any, ours: Any) -> tuple[type, str, Any, Any]:
+    return owner, name, staticmethod(rasas), staticmethod(ours)
+
+
 # Where each replacement goes, Rasa's function and ours; static methods stay static.
 _REPLACED: list[tuple[type, str, Any, Any]] = [
     (DialogueStateTracker, "applied_events", RASA_APPLIED_EVENTS, applied_events),
     (DialogueStateTracker, "copy", RASA_COPY, copy_tracker),
     (MessageProcessor, "is_action_limit_reached", RASA_ACTION_LIMIT, is_action_limit_reached),
-    (
-        TrackerFeaturizer,
-        "_create_states",
-        staticmethod(RASA_CREATE_STATES),
-        staticmethod(create_states),
-    ),
-    (
+    _static(TrackerFeaturizer, "_create_states", RASA_CREATE_STATES, create_states),
+    _static(
         TrackerFeaturizer,
         "_remove_user_text_if_intent",
-        staticmethod(RASA_REMOVE_TEXT),
-        staticmethod(remove_user_text_if_intent),
+        RASA_REMOVE_TEXT,
+        remove_user_text_if_intent,
     ),
-    (
+    _static(
         TrackerFeaturizer,
         "_remove_action_unlikely_intent_from_states",
-        staticmethod(RASA_REMOVE_UNLIKELY),
-        staticmethod(remove_action_unlikely_intent),
+        RASA_REMOVE_UNLIKELY,
+        remove_action_unlikely_intent,
     ),
     (RulePolicy, "_get_possible_keys", RASA_POSSIBLE_KEYS, possible_keys),
     (RulePolicy, "_create_feature_key", RASA_FEATURE_KEY, feature_key),
-    (
-        Policy,
-        "format_tracker_states",
-        staticmethod(RASA_FORMAT_STATES),
-        staticmethod(format_states_for_debug),
-    ),
+    _static(Policy, "format_tracker_states", RASA_FORMAT_STATES, format_states_for_debug),
 ]
 
 
