@@ -20,8 +20,153 @@ class RasaName:
 
 TRACKER_STORE = "rasa_addons/tracker_store.py"
 SERVER = "rasa_addons/server.py"
+HISTORY = "rasa_addons/history.py"
 
 RELIED_ON: tuple[RasaName, ...] = (
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker.applied_events",
+        ("self",),
+        f"{HISTORY}: replaced: kept on the tracker and extended",
+    ),
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker.copy",
+        ("self",),
+        f"{HISTORY}: replaced: a copy of the state instead of a replay",
+    ),
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker._create_events",
+        ("self", "evts"),
+        f"{HISTORY}: the copy's event deque",
+    ),
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker._undo_till_previous",
+        ("event_type", "done_events"),
+        f"{HISTORY}: Rasa's revert rule, applied to new events",
+    ),
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker._undo_till_previous_loop_execution",
+        ("loop_action_name", "done_events"),
+        f"{HISTORY}: Rasa's loop rule, applied to new events",
+    ),
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker._first_loop_execution_or_unhappy_path",
+        ("self", "loop_action_name", "applied_events"),
+        f"{HISTORY}: Rasa's loop rule, applied to new events",
+    ),
+    RasaName(
+        "rasa.core.processor",
+        "MessageProcessor.is_action_limit_reached",
+        ("self", "tracker", "should_predict_another_action"),
+        f"{HISTORY}: replaced: reads the events backwards in place",
+    ),
+    RasaName(
+        "rasa.core.featurizers.tracker_featurizers",
+        "TrackerFeaturizer._create_states",
+        ("tracker", "domain", "omit_unset_slots", "ignore_rule_only_turns", "rule_only_data"),
+        f"{HISTORY}: replaced: kept states, extended",
+    ),
+    RasaName(
+        "rasa.core.featurizers.tracker_featurizers",
+        "TrackerFeaturizer._remove_user_text_if_intent",
+        ("trackers_as_states",),
+        f"{HISTORY}: replaced: skips the kept states",
+    ),
+    RasaName(
+        "rasa.core.featurizers.tracker_featurizers",
+        "TrackerFeaturizer._remove_action_unlikely_intent_from_states",
+        ("states",),
+        f"{HISTORY}: replaced: kept states pass as they are",
+    ),
+    RasaName(
+        "rasa.shared.core.domain",
+        "Domain._get_prev_action_sub_state",
+        ("tracker",),
+        f"{HISTORY}: one state, as states_for_tracker_history builds it",
+    ),
+    RasaName(
+        "rasa.shared.core.domain",
+        "Domain._remove_rule_only_features",
+        ("state", "rule_only_data"),
+        f"{HISTORY}: one state, as states_for_tracker_history builds it",
+    ),
+    RasaName(
+        "rasa.shared.core.domain",
+        "Domain._substitute_rule_only_user_input",
+        ("state", "last_ml_state"),
+        f"{HISTORY}: one state, as states_for_tracker_history builds it",
+    ),
+    RasaName(
+        "rasa.shared.core.domain",
+        "Domain._clean_state",
+        ("state",),
+        f"{HISTORY}: one state, as states_for_tracker_history builds it",
+    ),
+    RasaName(
+        "rasa.shared.core.domain",
+        "Domain.states_for_tracker_history",
+        ("self", "tracker", "omit_unset_slots", "ignore_rule_only_turns", "rule_only_data"),
+        f"{HISTORY}: the loop the kept states follow line by line",
+    ),
+    RasaName(
+        "rasa.core.policies.rule_policy",
+        "RulePolicy._get_possible_keys",
+        ("self", "lookup", "states"),
+        f"{HISTORY}: replaced: stops past the longest rule left",
+    ),
+    RasaName(
+        "rasa.core.policies.rule_policy",
+        "RulePolicy._is_rule_applicable",
+        ("self", "rule_key", "turn_index", "conversation_state"),
+        f"{HISTORY}: called by the replacement",
+    ),
+    RasaName(
+        "rasa.core.policies.rule_policy",
+        "RulePolicy._rule_key_to_state",
+        ("rule_key",),
+        f"{HISTORY}: the rules' lengths",
+    ),
+    RasaName(
+        "rasa.core.policies.rule_policy",
+        "RulePolicy._create_feature_key",
+        ("self", "states"),
+        f"{HISTORY}: replaced: a short text for a key no lookup can hold",
+    ),
+    RasaName(
+        "rasa.core.policies.rule_policy",
+        "RulePolicy._is_rule_snippet_state",
+        ("state",),
+        f"{HISTORY}: where Rasa's key starts",
+    ),
+    RasaName(
+        "rasa.core.policies.rule_policy",
+        "RULES_NOT_IN_STORIES",
+        None,
+        f"{HISTORY}: the lookup the feature key is found in",
+    ),
+    RasaName(
+        "rasa.core.policies.policy",
+        "Policy.format_tracker_states",
+        ("states",),
+        f"{HISTORY}: replaced: text built only with debug logging",
+    ),
+    RasaName(
+        "limits.storage.memory",
+        "MemoryStorage._MemoryStorage__expire_events",
+        ("self",),
+        "rasa_addons/channels/guard.py: the sweep, scheduled every few seconds",
+    ),
+    RasaName(
+        "limits.storage.memory",
+        "MemoryStorage._MemoryStorage__schedule_expiry",
+        ("self",),
+        "rasa_addons/channels/guard.py: replaced to sweep every few seconds",
+    ),
     RasaName(
         "rasa.core.actions.action",
         "RemoteAction._validate_action_result",
