@@ -272,8 +272,10 @@ def seed(
     seed: int = 7,
     batch: int = 20000,
     prefix: str = "seeded",
+    now: float | None = None,
 ) -> int:
-    """Adds the rows to the database's `events` table (created if missing); returns how many."""
+    """Adds the rows to the database's `events` table (created if missing); returns how many.
+    The conversations end before `now` (default: the current time)."""
     metadata = sa.MetaData()
     table = events_table(metadata)
     metadata.create_all(engine)
@@ -312,7 +314,7 @@ def seed(
         written += len(pending)
         pending.clear()
 
-    for row in rows(conversations, days, seed, prefix=prefix):
+    for row in rows(conversations, days, seed, now=now, prefix=prefix):
         pending.append(row)
         if len(pending) >= batch:
             flush()
