@@ -102,7 +102,10 @@ def assert_safe_answer(status: int, body: str) -> None:
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    # Nested JSON bodies are large by design.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 
 
