@@ -1,6 +1,7 @@
 """Section "We couldn't find an account…", cause 2: likely typos of the learner's address.
 
-The variants come from a fixed list of domain misspellings, never from account data.
+The variants come from a fixed list of domain misspellings, never from account data; a
+domain the list doesn't have is said to be missing from it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import known_email
-from actions.typos import signup_variants
+from actions.typos import signup_variants, split_address
 
 
 class ActionSuggestSignupTypos(Action):
@@ -28,6 +29,12 @@ class ActionSuggestSignupTypos(Action):
                 response="utter_not_found_typo_variants",
                 email=address,
                 variants=", ".join(variants),
+            )
+        elif address:
+            dispatcher.utter_message(
+                response="utter_not_found_typo_unlisted",
+                email=address,
+                domain=split_address(address)[1],
             )
         else:
             dispatcher.utter_message(response="utter_not_found_typo")

@@ -40,7 +40,7 @@ CODE_LIMITED = ("limit", "mail_limit", "wait", "blocked")
 CODE_STAGES = ("offered", "accepted", "sent", "verified", "wrong", "expired", "limited")
 TICKET_REASONS = {
     "utter_offer_ticket": "steps exhausted",
-    "utter_ask_urgent_ticket": "takeover",
+    "utter_offer_change_ticket": "email change",
 }
 
 

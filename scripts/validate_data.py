@@ -21,12 +21,18 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
+from common.links import PAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 ACTIONS = ROOT / "actions"
-# Sent by Rasa's own default actions (two-stage fallback, default fallback).
-RASA_DEFAULT_RESPONSES = {"utter_ask_rephrase", "utter_default"}
+# Sent by Rasa's own default actions (two-stage fallback, default fallback, restart).
+RASA_DEFAULT_RESPONSES = {"utter_ask_rephrase", "utter_default", "utter_restart"}
+# Rasa's metadata key for the response a bot message came from, not a response name.
+RESPONSE_METADATA_KEY = "utter_action"
 # Sent by actions that build the name: the "Did you mean …?" titles (actions/fallback.py).
 ACTION_RESPONSE_PREFIXES = ("utter_title_",)
+# Filled into every response by the response generator (rasa_addons/links.py).
+LINKS = set(PAGES)
 UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule")
 
 
@@ -62,7 +68,7 @@ def names_passed_through() -> set[str]:
     names = set()
     for path in ACTIONS.glob("*.py"):
         names.update(re.findall(r"[\"'](utter_\w+)[\"']", path.read_text(encoding="utf-8")))
-    return names
+    return names - {RESPONSE_METADATA_KEY}
 
 
 def placeholders(text: str) -> set[str]:
@@ -77,7 +83,7 @@ def check_actions(domain: Domain) -> list[str]:
             problems.append(f"{where}: response {name!r} is not in the domain")
             continue
         for variant in domain.responses[name]:
-            missing = placeholders(variant.get("text") or "") - keywords - slots
+            missing = placeholders(variant.get("text") or "") - keywords - slots - LINKS
             if missing:
                 problems.append(f"{where}: {name} needs {sorted(missing)} that the call leaves out")
     for name in names_passed_through():
@@ -94,7 +100,7 @@ def check_stories_placeholders(domain: Domain, used_by_actions: set[str]) -> lis
         if name in used_by_actions or name.startswith(ACTION_RESPONSE_PREFIXES):
             continue
         for variant in variants:
-            missing = placeholders(variant.get("text") or "") - slots
+            missing = placeholders(variant.get("text") or "") - slots - LINKS
             if missing:
                 problems.append(f"domain: {name} needs {sorted(missing)}, which no slot holds")
     return problems

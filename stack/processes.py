@@ -153,6 +153,8 @@ class StackConfig:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.web_port is not None:  # the replies' links open the demo page's help pages
+            env.setdefault("HELP_CENTER_URL", f"{self.web_url}/help")
         if self.tuned:
             for name, value in SPEED_ENV.items():
                 env.setdefault(name, value)
@@ -173,6 +175,8 @@ class StackConfig:
             f"  type: {store_type}\n"
             "  dialect: sqlite\n"
             f"  db: {self.tracker_db}\n"
+            "nlg:\n"
+            "  type: rasa_addons.links.LinkedResponseGenerator\n"
         )
         if self.tuned:
             # Write-ahead logging: one sync per turn instead of several; the mode is stored

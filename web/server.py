@@ -23,6 +23,7 @@ from pathlib import Path
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from common.demo import demo_mode
+from common.links import PAGES
 from web.insights import InsightsConfig, add_routes
 
 HERE = Path(__file__).resolve().parent
@@ -97,6 +98,19 @@ async def outbox(request: web.Request) -> web.Response:
     return web.json_response([{key: mail.get(key) for key in fields} for mail in mails])
 
 
+# The help center's pages the assistant links to, as short stand-ins on the demo page.
+HELP_PAGES = {path: title for path, title in PAGES.values()}
+
+
+async def help_page(request: web.Request) -> web.Response:
+    title = HELP_PAGES.get(request.match_info["page"])
+    if title is None:
+        raise web.HTTPNotFound(text="no such help page")
+    page = (STATIC / "help-page.html").read_text(encoding="utf-8")
+    page = page.replace("__TITLE__", html.escape(title))
+    return web.Response(text=page, content_type="text/html", headers=SECURITY_HEADERS)
+
+
 async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -121,6 +135,7 @@ def make_app(
         app.cleanup_ctx.append(_client)
         app.router.add_get("/api/outbox", outbox)
     add_routes(app, insights)
+    app.router.add_get("/help/{page:.+}", help_page)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC)
     return app

@@ -1,0 +1,159 @@
+"""Off the article's script: side questions, "how do I do that?", going back to the steps and
+taking back a "yes".
+
+The walks are stories, and a story only knows the turns it spells out. So a turn that steps
+out of a walk is answered and then taken out of the dialogue history with Rasa's
+`UserUtteranceReverted` (the event Rasa's own two-stage fallback uses): the policies see the
+walk as it was before the side question, and the learner's next answer goes to the step
+that was waiting for it. The rules that call these actions are in data/rules/off_script.yml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, FollowupAction, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+Events = list[dict[str, Any]]
+
+# The questions that close a step of a walk ("did that work?").
+STEP_QUESTIONS = ("utter_did_that_work", "utter_did_this_solve")
+# Where the article has more on a step, the page that explains it; any other step has no
+# more detail than the step itself (utter_how_no_detail).
+HOW_TO = {
+    "utter_login_reset_password": "utter_how_reset_password",
+    "utter_reset_password": "utter_how_reset_password",
+    "utter_login_second_account": "utter_how_second_account",
+    "utter_second_account_check": "utter_how_second_account",
+    "utter_courses_second_account": "utter_how_second_account",
+    "utter_not_found_social": "utter_how_second_account",
+    "utter_sso_explain": "utter_how_sso",
+    "utter_domain_requires_sso": "utter_how_sso",
+    "utter_sso_domain_not_listed": "utter_how_sso",
+}
+
+
+def response_name(event: dict[str, Any]) -> str | None:
+    """The domain response a bot event sent, as Rasa records it."""
+    return (event.get("metadata") or {}).get("utter_action")
+
+
+def is_question(name: str | None, domain: dict[str, Any]) -> bool:
+    variants = domain.get("responses", {}).get(name or "") or []
+    return any(str(variant.get("text", "")).rstrip().endswith("?") for variant in variants)
+
+
+def session_history(tracker: Tracker) -> list[dict[str, Any]]:
+    """This session's events as the policies see them (without reverted turns)."""
+    events = tracker.applied_events()
+    starts = [i for i, e in enumerate(events) if e.get("event") == "session_started"]
+    return events[starts[-1] + 1 :] if starts else events
+
+
+def before_latest_message(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    return events[: users[-1]] if users else events
+
+
+def bot_responses(events: list[dict[str, Any]]) -> list[str]:
+    return [name for e in events if e.get("event") == "bot" and (name := response_name(e))]
+
+
+def ask_again(dispatcher: CollectingDispatcher, question: str) -> None:
+    dispatcher.utter_message(response="utter_back_to_step")
+    dispatcher.utter_message(response=question)
+
+
+def resume(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+    """Takes the latest message out of the history and asks the waiting question again."""
+    before = bot_responses(before_latest_message(session_history(tracker)))
+    if before and is_question(before[-1], domain):
+        ask_again(dispatcher, before[-1])
+    # The listen Rasa would have run after the question, so the history reads as if the
+    # side question had never been asked.
+    return [UserUtteranceReverted(), FollowupAction("action_listen")]
+
+
+class ActionResumeWalk(Action):
+    """After a side question's answer: back to the question that was waiting."""
+
+    def name(self) -> str:
+        return "action_resume_walk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        return resume(dispatcher, tracker, domain)
+
+
+class ActionExplainStep(Action):
+    """ "How do I do that?": the article's page for the step, if it has one; then back to it."""
+
+    def name(self) -> str:
+        return "action_explain_step"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        before = bot_responses(before_latest_message(session_history(tracker)))
+        steps = [name for name in before if name not in STEP_QUESTIONS]
+        step = steps[-1] if steps and before[-1] in STEP_QUESTIONS else None
+        how = HOW_TO.get(step, "utter_how_no_detail") if step else "utter_how_no_detail"
+        dispatcher.utter_message(response=how)
+        return resume(dispatcher, tracker, domain)
+
+
+class ActionBackToSteps(Action):
+    """ "Back to the steps" after a limit: the walk's last step question, asked again.
+
+    Every turn since that question (the address, the code, the limit) is taken out of the
+    history, so the learner's answer goes to that step. With no walk begun, the topics.
+    """
+
+    def name(self) -> str:
+        return "action_back_to_steps"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        events = session_history(tracker)
+        asked = [
+            i
+            for i, e in enumerate(events)
+            if e.get("event") == "bot" and response_name(e) in STEP_QUESTIONS
+        ]
+        if not asked:
+            dispatcher.utter_message(response="utter_what_next")
+            return []
+        since = events[asked[-1] :]
+        ask_again(dispatcher, str(response_name(since[0])))
+        turns = sum(1 for e in since if e.get("event") == "user")
+        return [UserUtteranceReverted() for _ in range(turns)] + [FollowupAction("action_listen")]
+
+
+class ActionTakeBackYes(Action):
+    """ "No wait, still broken" right after a "yes" or "thanks": the "no" answers the step.
+
+    The "yes" and the "no" are taken out of the history and the "no" is put back as the
+    answer to the step's question, as Rasa's two-stage fallback puts back a message.
+    """
+
+    def name(self) -> str:
+        return "action_take_back_yes"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        latest = next(e for e in reversed(tracker.events) if e.get("event") == "user")
+        answer = {key: latest[key] for key in ("event", "text", "parse_data") if key in latest}
+        for key in ("input_channel", "message_id", "metadata"):
+            if latest.get(key) is not None:
+                answer[key] = latest[key]
+        return [
+            UserUtteranceReverted(),
+            UserUtteranceReverted(),
+            ActionExecuted("action_listen"),
+            answer,
+        ]
