@@ -70,7 +70,7 @@ transcripts: train
 	$(PY) -m scripts.demo_transcripts
 
 story-test: train
-	$(RASA) test core --model models --stories tests/stories \
+	$(RASA) test core --e2e --model models --stories tests/stories \
 	  --fail-on-prediction-errors --out reports/story-tests
 
 test: lint validate pytest story-test

@@ -23,7 +23,7 @@ cluster-bench: $(INSTALLED) system-deps cluster-model
 	flock /tmp/heavy.lock $(PY) -m cluster bench
 
 # The crash test, repeated: 20 runs of 20 learners with a Rasa replica and an action server
-# SIGKILLed, 2 runs of 50, one Redis and one PostgreSQL restart -> reports/crash.json/.md
+# SIGKILLed, 2 runs of 50, one Redis and one PostgreSQL restart -> reports/crash.json and crash.md
 # (CRASH_RUNS sets the number of 20-learner runs).
 CRASH_RUNS ?= 20
 crash-report: $(INSTALLED) system-deps cluster-model

@@ -22,3 +22,9 @@ eval-quick: spacy
 .PHONY: eval-dialogue
 eval-dialogue: $(INSTALLED)
 	RASA_MAX_CACHE_SIZE=0 $(PY) -m eval.dialogue_eval
+
+# Held-out off-script conversations (eval/offscript/conversations.yml) played against a
+# fresh stack, judged turn by turn (reports/offscript-eval.md). About 2 minutes.
+.PHONY: eval-offscript
+eval-offscript: train
+	$(PY) -m eval.offscript_eval

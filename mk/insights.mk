@@ -1,7 +1,7 @@
 # Support insights (docs/insights.md): the report, the review file, the scale benchmark.
 #   make insights [INSIGHTS_DAYS=7]  -> reports/insights.html (self-contained, from var/tracker.db)
 #   make review   [INSIGHTS_DAYS=7]  -> reports/nlu-review.yml (NLU candidates to correct)
-#   make insights-bench              -> reports/insights-bench.json/.md (50,000 conversations)
+#   make insights-bench              -> reports/insights-bench.json and insights-bench.md (50,000 conversations)
 #   make insights-screenshot         -> docs/images/insights-*.png
 INSIGHTS_DAYS ?= 7
 .PHONY: insights review insights-bench insights-screenshot

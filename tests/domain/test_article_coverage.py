@@ -42,3 +42,66 @@ def test_every_article_sentence_row_names_a_test_file() -> None:
     for number, tests in rows:
         files = {part.strip() for part in re.sub(r"\([^)]*\)", "", tests).split(",")}
         assert files <= conversations, f"row {number} names {files - conversations}"
+
+
+ARTICLE = ROOT.parent / "shared" / "help-article.txt"
+# A time figure: "10 minutes", "{minutes} minutes", "3 an hour", "{seconds} s".
+TIME_FIGURE = re.compile(
+    r"(\d+|\{\w+\})\s*(s|seconds?|minutes?|hours?|days?|weeks?)\b|\b(an|a|per) (hour|day)\b"
+)
+# Where something is on screen, and how it is done: only as the article says it.
+POSITION = re.compile(
+    r"\b(top|bottom|upper|lower|corner|menu|sidebar|icon|tab)\b|\b(on|to|at) the (left|right)\b"
+)
+PROCEDURE_PHRASES = (
+    "log out", "sign out", "click", "tap", "choose", "go to", "scroll", "enter",
+    "spam", "newest", "urgent", "reply", "settings",
+)  # fmt: skip
+QUOTED = re.compile(r'"([^"]+)"')
+
+
+def normalised(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').lower()
+
+
+def additions() -> list[str]:
+    """The response patterns the additions table lists."""
+    section = COVERAGE.read_text(encoding="utf-8").split("## Additions", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"`(utter_[\w*]+)`", section)
+
+
+def response_texts() -> dict[str, list[str]]:
+    responses = Domain.load(str(ROOT / "domain.yml")).responses
+    return {name: [str(v.get("text") or "") for v in variants] for name, variants in responses.items()}
+
+
+def test_time_figures_only_in_listed_additions() -> None:
+    listed = additions()
+    offending = [
+        name
+        for name, texts in response_texts().items()
+        if any(TIME_FIGURE.search(text) for text in texts)
+        and not any(fnmatch.fnmatch(name, pattern) for pattern in listed)
+    ]
+    assert not offending, f"time figures the article doesn't give: {offending}"
+
+
+def test_positions_procedures_and_quotes_are_the_articles() -> None:
+    """No reply names a place on screen, a procedure or a label the article doesn't."""
+    article = normalised(ARTICLE.read_text(encoding="utf-8"))
+    problems = []
+    for name, texts in response_texts().items():
+        for text in texts:
+            lowered = normalised(re.sub(r"\{\w+\}|\]\([^)]*\)", "", text))
+            problems += [
+                f"{name}: '{m.group(0)}'"
+                for m in POSITION.finditer(lowered)
+                if not re.search(rf"\b{m.group(0)}\b", article)
+            ]
+            problems += [
+                f"{name}: '{p}'" for p in PROCEDURE_PHRASES if p in lowered and p not in article
+            ]
+            for quote in QUOTED.findall(normalised(text)):
+                if "{" not in quote and quote.strip(" .") not in article:
+                    problems.append(f'{name}: "{quote}"')
+    assert not problems, "not in the article: " + ", ".join(problems)
