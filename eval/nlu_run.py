@@ -17,7 +17,7 @@ from eval.plots import plot_confusion
 from eval.prediction import predict
 from eval.scoring import entity_scores, errors, intent_scores
 from eval.seeded_training import train_nlu
-from eval.settings import BUILD, FOLDS, HELDOUT, NLU_DATA, SEED
+from eval.settings import BUILD, FOLDS, HARD_HELDOUT, HELDOUT, NLU_DATA, SEED
 
 log = logging.getLogger("eval")
 
@@ -37,6 +37,7 @@ def evaluate_config(config: Configuration, cv: bool, reports: Path) -> dict[str,
     model, seconds = train_nlu(config.text, NLU_DATA, BUILD / config.name / "full")
     result["train_seconds"] = round(seconds, 1)
     result |= _heldout(config.name, model, heldout, reports)
+    result |= _hard_heldout(model)
     log.info("[%s] perturbed held-out messages", config.name)
     result["robustness"] = _robustness(model, heldout)
     if cv:
@@ -73,6 +74,16 @@ def _heldout(name: str, model: str, heldout: list[dict[str, Any]], reports: Path
         "parse_ms_p95": round(1000 * float(np.percentile(times, 95)), 2),
         "heldout_errors": errors(heldout, preds),
         "heldout_predictions": _predictions(heldout, preds),
+    }
+
+
+def _hard_heldout(model: str) -> dict[str, Any]:
+    hard = load_examples(HARD_HELDOUT)
+    preds = predict(model, [e["text"] for e in hard])
+    gold = [e["intent"] for e in hard]
+    return {
+        "hard": intent_scores(gold, [p["predicted"] for p in preds]),
+        "hard_errors": errors(hard, preds),
     }
 
 

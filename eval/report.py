@@ -12,7 +12,7 @@ import yaml
 from eval.nlu_run import Configuration
 from eval.plots import plot_thresholds
 from eval.scoring import curves_for, recommended_threshold
-from eval.settings import FOLDS, HELDOUT, NLU_DATA, SEED
+from eval.settings import FOLDS, HARD_HELDOUT, HELDOUT, NLU_DATA, SEED
 
 
 def write_reports(results: dict[str, dict[str, Any]], first: Configuration, reports: Path) -> str:
@@ -28,7 +28,11 @@ def write_reports(results: dict[str, dict[str, Any]], first: Configuration, repo
     (reports / "nlu-errors.json").write_text(
         json.dumps(
             {
-                n: {"heldout": r["heldout_errors"], "cv": r.get("cv_errors", [])}
+                n: {
+                    "heldout": r["heldout_errors"],
+                    "hard": r["hard_errors"],
+                    "cv": r.get("cv_errors", []),
+                }
                 for n, r in results.items()
             },
             indent=1,
@@ -38,7 +42,8 @@ def write_reports(results: dict[str, dict[str, Any]], first: Configuration, repo
         n: {
             k: v
             for k, v in r.items()
-            if k not in ("heldout_errors", "cv_errors", "heldout_predictions", "cv_predictions")
+            if k
+            not in ("heldout_errors", "hard_errors", "cv_errors", "heldout_predictions", "cv_predictions")
         }
         | {"thresholds": curves_for(r)}
         for n, r in results.items()
@@ -75,10 +80,13 @@ def summary_markdown(results: dict[str, dict[str, Any]], threshold_rows: list[st
         return f"| {label} | " + " | ".join(cells) + " |"
 
     held = len(results[names[0]]["heldout_predictions"])
+    hard = sum(i["support"] for i in results[names[0]]["hard"]["per_intent"].values())
     lines = [
         "# NLU evaluation",
         "",
-        f"Held-out set: `{HELDOUT}` ({held} messages, never in training data). "
+        f"Held-out set: `{HELDOUT}` ({held} messages, never in training data); harder "
+        f"held-out set: `{HARD_HELDOUT}` ({hard} messages: rambling, typos, caps, near-miss "
+        "pairs, yes and no in many words). "
         f"Cross-validation: stratified {FOLDS}-fold on `{NLU_DATA}`, seed {SEED}. "
         "Intent scores use the top intent before the fallback threshold is applied.",
         "",
@@ -93,6 +101,11 @@ def summary_markdown(results: dict[str, dict[str, Any]], threshold_rows: list[st
         row(
             "held-out out_of_scope recall",
             lambda r: r["heldout"]["per_intent"]["out_of_scope"]["recall"],
+        ),
+        row("harder held-out intent macro F1", lambda r: r["hard"]["macro_f1"]),
+        row(
+            "harder held-out worst intent (F1)",
+            lambda r: f"{r['hard']['worst_intent']} ({r['hard']['worst_f1']:.3f})",
         ),
         row("held-out email entity F1", lambda r: r["heldout"]["entities"]["email"]["f1"]),
         row("held-out code entity F1", lambda r: r["heldout"]["entities"]["code"]["f1"]),
@@ -110,13 +123,17 @@ def summary_markdown(results: dict[str, dict[str, Any]], threshold_rows: list[st
         "",
         "## Held-out F1 per intent",
         "",
-        "| intent | " + " | ".join(f"{n} F1 held-out | {n} F1 CV" for n in names) + " |",
-        "|---|" + "---:|---:|" * len(names),
+        "| intent | "
+        + " | ".join(f"{n} F1 held-out | {n} F1 harder | {n} F1 CV" for n in names)
+        + " |",
+        "|---|" + "---:|---:|---:|" * len(names),
     ]
     for intent in results[names[0]]["heldout"]["per_intent"]:
         cells = []
         for n in names:
             cells.append(_fmt(results[n]["heldout"]["per_intent"][intent]["f1-score"]))
+            hard_scores = results[n]["hard"]["per_intent"].get(intent)
+            cells.append(_fmt(hard_scores["f1-score"]) if hard_scores else "–")
             cv = results[n].get("cv", {}).get("per_intent", {}).get(intent)
             cells.append(_fmt(cv["f1-score"]) if cv else "–")
         lines.append(f"| {intent} | " + " | ".join(cells) + " |")

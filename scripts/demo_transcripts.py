@@ -88,6 +88,19 @@ CONVERSATIONS: list[tuple[str, str | None, list[str]]] = [
         ],
     ),
     (
+        "Off the script: a side question, \"how?\", a yes taken back, start over",
+        None,
+        [
+            "I can't log in",
+            "wait, am I talking to a bot?",
+            "nope, same as before",
+            "how do I do that?",
+            "ok that worked, thanks",
+            "no wait, it's still broken",
+            "let's start over",
+        ],
+    ),
+    (
         "A person, and an unclear message",
         None,
         ["my thing is broken", "/out_of_scope", "nothing works, can I talk to a real person"],
