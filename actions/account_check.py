@@ -274,7 +274,9 @@ def describe_state(dispatcher: CollectingDispatcher, state: AccountState) -> str
         return "duplicates"
     if "password" not in state.sign_in_methods:
         providers = [method.capitalize() for method in state.sign_in_methods]
-        dispatcher.utter_message(response="utter_fact_social_only", providers=" or ".join(providers))
+        dispatcher.utter_message(
+            response="utter_fact_social_only", providers=" or ".join(providers)
+        )
         return "social_only"
     dispatcher.utter_message(response="utter_fact_password_account")
     return "password"

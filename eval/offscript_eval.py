@@ -46,7 +46,12 @@ def judge(conversations: list[Conversation], model: Path) -> list[dict[str, Any]
                         "turns": len(conversation.spec["turns"]),
                         "right_turns": sum(turn.right for turn in turns),
                         "wrong": [
-                            {"turn": t.number, "message": t.message, "got": t.names, "problems": t.problems}
+                            {
+                                "turn": t.number,
+                                "message": t.message,
+                                "got": t.names,
+                                "problems": t.problems,
+                            }
                             for t in turns
                             if not t.right
                         ],
@@ -114,8 +119,10 @@ def main() -> None:
         json.dumps({"figures": figures, "conversations": results}, indent=1) + "\n"
     )
     (REPORTS / f"{args.out}.md").write_text(markdown(args.label, figures, results))
-    print(f"{figures['conversations_right']}/{figures['conversations']} conversations, "
-          f"{figures['turns_right']}/{figures['turns']} turns right")
+    print(
+        f"{figures['conversations_right']}/{figures['conversations']} conversations, "
+        f"{figures['turns_right']}/{figures['turns']} turns right"
+    )
 
 
 if __name__ == "__main__":

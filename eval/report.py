@@ -43,7 +43,13 @@ def write_reports(results: dict[str, dict[str, Any]], first: Configuration, repo
             k: v
             for k, v in r.items()
             if k
-            not in ("heldout_errors", "hard_errors", "cv_errors", "heldout_predictions", "cv_predictions")
+            not in (
+                "heldout_errors",
+                "hard_errors",
+                "cv_errors",
+                "heldout_predictions",
+                "cv_predictions",
+            )
         }
         | {"thresholds": curves_for(r)}
         for n, r in results.items()

@@ -88,7 +88,7 @@ CONVERSATIONS: list[tuple[str, str | None, list[str]]] = [
         ],
     ),
     (
-        "Off the script: a side question, \"how?\", a yes taken back, start over",
+        'Off the script: a side question, "how?", a yes taken back, start over',
         None,
         [
             "I can't log in",

@@ -41,8 +41,7 @@ def chat(rest_learner: RestLearner, stack: Stack) -> Any:
 def test_conversation(chat: RestLearner, conversation: Conversation) -> None:
     for turn in play(conversation, chat):
         assert turn.right, (
-            f"turn {turn.number} ({turn.message!r}) got {turn.names}: {turn.texts}: "
-            f"{turn.problems}"
+            f"turn {turn.number} ({turn.message!r}) got {turn.names}: {turn.texts}: {turn.problems}"
         )
 
 

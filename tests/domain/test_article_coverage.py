@@ -72,7 +72,9 @@ def additions() -> list[str]:
 
 def response_texts() -> dict[str, list[str]]:
     responses = Domain.load(str(ROOT / "domain.yml")).responses
-    return {name: [str(v.get("text") or "") for v in variants] for name, variants in responses.items()}
+    return {
+        name: [str(v.get("text") or "") for v in variants] for name, variants in responses.items()
+    }
 
 
 def test_time_figures_only_in_listed_additions() -> None:

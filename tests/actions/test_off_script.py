@@ -1,0 +1,145 @@
+"""Off-script turns: a side question is taken out of the history and the waiting question
+asked again; "how?" points to the step's page; "back to the steps" returns to the walk's
+last step; a "yes" taken back becomes the answer "no"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, FollowupAction, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.off_script import (
+    HOW_TO,
+    ActionBackToSteps,
+    ActionExplainStep,
+    ActionResumeWalk,
+    ActionTakeBackYes,
+)
+
+REWIND = UserUtteranceReverted()
+LISTEN_NEXT = FollowupAction("action_listen")
+
+
+def bot(name: str) -> dict[str, Any]:
+    return {"event": "bot", "text": name, "metadata": {"utter_action": name}}
+
+
+def user(intent: str, text: str = "", **extra: Any) -> dict[str, Any]:
+    parse = {"intent": {"name": intent, "confidence": 1.0}, "entities": [], "text": text}
+    return {"event": "user", "text": text or f"/{intent}", "parse_data": parse, **extra}
+
+
+def action(name: str) -> dict[str, Any]:
+    return {"event": "action", "name": name}
+
+
+def walk(*steps: str) -> list[dict[str, Any]]:
+    """A session in which each step was followed by "Did that work?" and a "no"."""
+    events = [action("action_session_start"), {"event": "session_started"}]
+    for number, step in enumerate(steps):
+        if number:
+            events += [action("action_listen"), user("deny", "no")]
+        events += [
+            action(step),
+            bot(step),
+            action("utter_did_that_work"),
+            bot("utter_did_that_work"),
+        ]
+    return events
+
+
+async def run(
+    domain: Domain, act: Action, events: list[dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    latest = next(e for e in reversed(events) if e["event"] == "user")
+    tracker = Tracker(
+        sender_id="learner-1",
+        slots={},
+        latest_message=latest["parse_data"],
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+    dispatcher = CollectingDispatcher()
+    result = await act.run(dispatcher, tracker, domain.as_dict())
+    return [m["response"] for m in dispatcher.messages], result
+
+
+async def test_a_side_question_is_taken_back_and_the_step_question_asked_again(
+    domain: Domain,
+) -> None:
+    events = walk("utter_login_check_address", "utter_login_reset_password")
+    events += [action("action_listen"), user("bot_challenge", "are you a bot?")]
+    events += [action("utter_iamabot"), bot("utter_iamabot")]
+    said, result = await run(domain, ActionResumeWalk(), events)
+    assert said == ["utter_back_to_step", "utter_did_that_work"]
+    assert result == [REWIND, LISTEN_NEXT]
+
+
+async def test_without_a_waiting_question_the_side_question_is_only_taken_back(
+    domain: Domain,
+) -> None:
+    events = [action("action_send_code"), bot("utter_code_sent"), action("action_listen")]
+    events += [user("bot_challenge", "are you human?"), bot("utter_iamabot")]
+    said, result = await run(domain, ActionResumeWalk(), events)
+    assert said == []
+    assert result == [REWIND, LISTEN_NEXT]
+
+
+@pytest.mark.parametrize(
+    ("step", "page"),
+    [*HOW_TO.items(), ("utter_recaptcha_clear_cache", "utter_how_no_detail")],
+)
+async def test_how_points_to_the_steps_page(domain: Domain, step: str, page: str) -> None:
+    events = walk(step) + [action("action_listen"), user("ask_how", "how do I do that?")]
+    said, result = await run(domain, ActionExplainStep(), events)
+    assert said == [page, "utter_back_to_step", "utter_did_that_work"]
+    assert result == [REWIND, LISTEN_NEXT]
+
+
+async def test_how_after_a_side_question_still_finds_the_step(domain: Domain) -> None:
+    events = walk("utter_login_reset_password")
+    events += [action("action_listen"), user("bot_challenge"), bot("utter_iamabot")]
+    events += [bot("utter_back_to_step"), bot("utter_did_that_work"), REWIND]
+    events += [action("action_listen"), user("ask_how", "how?")]
+    said, _ = await run(domain, ActionExplainStep(), events)
+    assert said[0] == "utter_how_reset_password"
+
+
+async def test_back_to_the_steps_undoes_every_turn_since_the_step(domain: Domain) -> None:
+    events = walk("utter_login_check_address")
+    # An address, a code offer taken, the mail limit; a side question already taken back.
+    events += [action("action_listen"), user("inform", "ana@example.com")]
+    events += [bot("utter_offer_code"), action("action_listen"), user("bot_challenge")]
+    events += [bot("utter_iamabot"), REWIND, action("action_listen"), user("affirm", "yes")]
+    events += [bot("utter_mail_limit"), bot("utter_limit_options")]
+    events += [action("action_listen"), user("deny", "/deny")]
+    said, result = await run(domain, ActionBackToSteps(), events)
+    assert said == ["utter_back_to_step", "utter_did_that_work"]
+    assert result == [REWIND, REWIND, REWIND, LISTEN_NEXT]
+
+
+async def test_back_to_the_steps_before_any_walk_shows_the_topics(domain: Domain) -> None:
+    events = [action("action_listen"), user("inform", "ana@example.com")]
+    events += [bot("utter_offer_code"), action("action_listen"), user("affirm")]
+    events += [bot("utter_mail_limit"), action("action_listen"), user("deny")]
+    said, result = await run(domain, ActionBackToSteps(), events)
+    assert said == ["utter_what_next"]
+    assert result == []
+
+
+async def test_a_taken_back_yes_becomes_the_answer_no(domain: Domain) -> None:
+    events = walk("utter_login_social")
+    events += [action("action_listen"), user("thank", "thanks!"), bot("utter_glad")]
+    no = user("deny", "no wait, still broken", message_id="turn-42")
+    events += [action("action_listen"), no]
+    said, result = await run(domain, ActionTakeBackYes(), events)
+    assert said == []
+    assert result[:3] == [REWIND, REWIND, ActionExecuted("action_listen")]
+    assert result[3] == {key: no[key] for key in ("event", "text", "parse_data", "message_id")}
