@@ -67,9 +67,13 @@ def ask_again(dispatcher: CollectingDispatcher, question: str) -> None:
 
 
 def resume(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-    """Takes the latest message out of the history and asks the waiting question again."""
-    before = bot_responses(before_latest_message(session_history(tracker)))
-    if before and is_question(before[-1], domain):
+    """Takes the latest message out of the history and asks the waiting question again,
+    unless this turn's answer already asks one (e.g. "Could you type it again?")."""
+    history = session_history(tracker)
+    before = bot_responses(before_latest_message(history))
+    this_turn = bot_responses(history[len(before_latest_message(history)) :])
+    asked = any(is_question(name, domain) for name in this_turn)
+    if before and is_question(before[-1], domain) and not asked:
         ask_again(dispatcher, before[-1])
     # The listen Rasa would have run after the question, so the history reads as if the
     # side question had never been asked.
@@ -133,27 +137,32 @@ class ActionBackToSteps(Action):
         return [UserUtteranceReverted() for _ in range(turns)] + [FollowupAction("action_listen")]
 
 
-class ActionTakeBackYes(Action):
-    """ "No wait, still broken" right after a "yes" or "thanks": the "no" answers the step.
+class ActionTakeAsNo(Action):
+    """A "no" in other words: the learner's message, put back as the answer "no".
 
-    The "yes" and the "no" are taken out of the history and the "no" is put back as the
-    answer to the step's question, as Rasa's two-stage fallback puts back a message.
+    Two cases, both answering the step's question: "no wait, still broken" right after the
+    assistant took a "yes" or "thanks" (that "yes" is taken back too), and the same problem
+    named again right after a step ("I still can't log in"). The message is taken out of the
+    history and put back with the intent `deny`, as Rasa's two-stage fallback puts back a
+    message with the intent the learner confirmed; the stories then go on from the step.
     """
 
     def name(self) -> str:
-        return "action_take_back_yes"
+        return "action_take_as_no"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         latest = next(e for e in reversed(tracker.events) if e.get("event") == "user")
-        answer = {key: latest[key] for key in ("event", "text", "parse_data") if key in latest}
+        parse_data = {**latest.get("parse_data", {}), "intent": {"name": "deny", "confidence": 1.0}}
+        answer = {"event": "user", "text": latest.get("text"), "parse_data": parse_data}
         for key in ("input_channel", "message_id", "metadata"):
             if latest.get(key) is not None:
                 answer[key] = latest[key]
+        before = bot_responses(before_latest_message(session_history(tracker)))
+        taken_back = 2 if before and before[-1] == "utter_glad" else 1
         return [
-            UserUtteranceReverted(),
-            UserUtteranceReverted(),
+            *(UserUtteranceReverted() for _ in range(taken_back)),
             ActionExecuted("action_listen"),
             answer,
         ]

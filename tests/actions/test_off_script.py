@@ -17,7 +17,7 @@ from actions.off_script import (
     ActionBackToSteps,
     ActionExplainStep,
     ActionResumeWalk,
-    ActionTakeBackYes,
+    ActionTakeAsNo,
 )
 
 REWIND = UserUtteranceReverted()
@@ -92,6 +92,14 @@ async def test_without_a_waiting_question_the_side_question_is_only_taken_back(
     assert result == [REWIND, LISTEN_NEXT]
 
 
+async def test_a_turn_that_asked_again_itself_gets_no_second_question(domain: Domain) -> None:
+    events = walk("utter_login_check_address")
+    events += [action("action_listen"), user("inform", "tom@example"), bot("utter_invalid_email")]
+    said, result = await run(domain, ActionResumeWalk(), events)
+    assert said == []
+    assert result == [REWIND, LISTEN_NEXT]
+
+
 @pytest.mark.parametrize(
     ("step", "page"),
     [*HOW_TO.items(), ("utter_recaptcha_clear_cache", "utter_how_no_detail")],
@@ -134,12 +142,28 @@ async def test_back_to_the_steps_before_any_walk_shows_the_topics(domain: Domain
     assert result == []
 
 
+def as_no(message: dict[str, Any]) -> dict[str, Any]:
+    parse_data = {**message["parse_data"], "intent": {"name": "deny", "confidence": 1.0}}
+    return {
+        **{key: message[key] for key in ("event", "text", "message_id")},
+        "parse_data": parse_data,
+    }
+
+
 async def test_a_taken_back_yes_becomes_the_answer_no(domain: Domain) -> None:
     events = walk("utter_login_social")
     events += [action("action_listen"), user("thank", "thanks!"), bot("utter_glad")]
     no = user("deny", "no wait, still broken", message_id="turn-42")
     events += [action("action_listen"), no]
-    said, result = await run(domain, ActionTakeBackYes(), events)
+    said, result = await run(domain, ActionTakeAsNo(), events)
     assert said == []
-    assert result[:3] == [REWIND, REWIND, ActionExecuted("action_listen")]
-    assert result[3] == {key: no[key] for key in ("event", "text", "parse_data", "message_id")}
+    assert result == [REWIND, REWIND, ActionExecuted("action_listen"), as_no(no)]
+
+
+async def test_the_problem_named_again_is_the_answer_no(domain: Domain) -> None:
+    events = walk("utter_login_check_address")
+    again = user("cant_log_in", "I still can't log in", message_id="turn-7")
+    events += [action("action_listen"), again]
+    said, result = await run(domain, ActionTakeAsNo(), events)
+    assert said == []
+    assert result == [REWIND, ActionExecuted("action_listen"), as_no(again)]
