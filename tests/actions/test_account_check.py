@@ -10,8 +10,12 @@ from tests.support.actions import ActionLearner, joined
 
 # (address typed, account_state it leads to, what the learner must be told)
 PERSONAS = [
-    ("ana.silva@example.com", "password", ["signs in with its email address and password"]),
-    ("ben.okafor@gmail.com", "social_only", ["signs in with Google", "Continue with Google"]),
+    ("ana.silva@example.com", "password", ["logs in with its email address and password"]),
+    (
+        "ben.okafor@gmail.com",
+        "social_only",
+        ["it logs in with Google", "Try logging in with that option"],
+    ),
     ("chloe.martin@outlook.com", "unverified", ["hasn't been verified"]),
     ("david.kim@stateuniversity.edu", "sso", ["State University", "single sign-on"]),
     ("emma.jones@yahoo.com", "duplicates", ["e***@gmail.com", "Facebook", '"Financial Markets"']),
@@ -69,7 +73,7 @@ async def test_before_the_code_replies_and_slots_are_the_same_for_any_address(
     [
         ("it's ana.silva@exampl", '"ana.silva@exampl" doesn\'t look like a complete email'),
         ("accounts;--@example", "doesn't look like a complete email address"),
-        ("/inform", "type the other address"),
+        ("/inform", "which other address would you like to use?"),
     ],
 )
 async def test_something_that_is_not_an_address_is_asked_for_again(

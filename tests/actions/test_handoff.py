@@ -23,7 +23,7 @@ async def test_a_proven_learner_is_told_where_support_will_reply(learner: Action
     learner.slots["topic"] = "login"
     await learner.prove("ana.silva@example.com")
     reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
-    assert "they'll reply to ana.silva@example.com" in reply
+    assert "ana.silva@example.com as the address to reach you" in reply
     ticket = await ticket_of(learner, reply)
     [request] = ticket["requests"]
     transcript = " ".join(

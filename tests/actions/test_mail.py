@@ -44,4 +44,4 @@ async def test_verification_email_goes_to_an_unverified_account(learner: ActionL
 
 async def test_no_address_no_mail(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionSendPasswordReset(), "yes", intent="affirm"))
-    assert "type the other address" in reply
+    assert "which other address would you like to use?" in reply
