@@ -52,29 +52,60 @@ def session_history(tracker: Tracker) -> list[dict[str, Any]]:
     return events[starts[-1] + 1 :] if starts else events
 
 
-def before_latest_message(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def split_at_latest_message(
+    events: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events before the learner's latest message, and those of this turn."""
     users = [i for i, e in enumerate(events) if e.get("event") == "user"]
-    return events[: users[-1]] if users else events
+    return (events[: users[-1]], events[users[-1] :]) if users else (events, [])
 
 
-def bot_responses(events: list[dict[str, Any]]) -> list[str]:
-    return [name for e in events if e.get("event") == "bot" and (name := response_name(e))]
+def bot_messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e.get("event") == "bot" and response_name(e)]
 
 
-def ask_again(dispatcher: CollectingDispatcher, question: str) -> None:
+def waiting_question(
+    before: list[dict[str, Any]], domain: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The question the assistant's last turn ended with, and the step it followed (for a
+    "did that work?"), as the bot messages that sent them."""
+    said = bot_messages(before)
+    if not said or not is_question(response_name(said[-1]), domain):
+        return None, None
+    if response_name(said[-1]) in STEP_QUESTIONS and len(said) > 1:
+        return said[-1], said[-2]
+    return said[-1], None
+
+
+def send_again(dispatcher: CollectingDispatcher, message: dict[str, Any]) -> None:
+    """The same words as before (values filled then included), under the same response."""
+    dispatcher.utter_message(response=response_name(message), text=message.get("text"))
+
+
+def ask_again(
+    dispatcher: CollectingDispatcher, question: dict[str, Any], step: dict[str, Any] | None
+) -> None:
+    """Back to the step: the step itself again, so there is something to try, then its
+    question."""
     dispatcher.utter_message(response="utter_back_to_step")
-    dispatcher.utter_message(response=question)
+    if step is not None:
+        send_again(dispatcher, step)
+    send_again(dispatcher, question)
 
 
-def resume(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+def resume(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    with_step: bool = True,
+) -> Events:
     """Takes the latest message out of the history and asks the waiting question again,
     unless this turn's answer already asks one (e.g. "Could you type it again?")."""
-    history = session_history(tracker)
-    before = bot_responses(before_latest_message(history))
-    this_turn = bot_responses(history[len(before_latest_message(history)) :])
-    asked = any(is_question(name, domain) for name in this_turn)
-    if before and is_question(before[-1], domain) and not asked:
-        ask_again(dispatcher, before[-1])
+    before, this_turn = split_at_latest_message(session_history(tracker))
+    asked = any(is_question(response_name(m), domain) for m in bot_messages(this_turn))
+    question, step = waiting_question(before, domain)
+    if question is not None and not asked:
+        ask_again(dispatcher, question, step if with_step else None)
     # The listen Rasa would have run after the question, so the history reads as if the
     # side question had never been asked.
     return [UserUtteranceReverted(), FollowupAction("action_listen")]
@@ -101,12 +132,12 @@ class ActionExplainStep(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        before = bot_responses(before_latest_message(session_history(tracker)))
-        steps = [name for name in before if name not in STEP_QUESTIONS]
-        step = steps[-1] if steps and before[-1] in STEP_QUESTIONS else None
-        how = HOW_TO.get(step, "utter_how_no_detail") if step else "utter_how_no_detail"
-        dispatcher.utter_message(response=how)
-        return resume(dispatcher, tracker, domain)
+        before, _ = split_at_latest_message(session_history(tracker))
+        question, step = waiting_question(before, domain)
+        how = HOW_TO.get(response_name(step) or "") if step else None
+        dispatcher.utter_message(response=how or "utter_how_no_detail")
+        # A page is something to try; without one, the step is said again.
+        return resume(dispatcher, tracker, domain, with_step=how is None)
 
 
 class ActionBackToSteps(Action):
@@ -131,9 +162,10 @@ class ActionBackToSteps(Action):
         if not asked:
             dispatcher.utter_message(response="utter_what_next")
             return []
-        since = events[asked[-1] :]
-        ask_again(dispatcher, str(response_name(since[0])))
-        turns = sum(1 for e in since if e.get("event") == "user")
+        question, step = waiting_question(events[: asked[-1] + 1], domain)
+        assert question is not None
+        ask_again(dispatcher, question, step)
+        turns = sum(1 for e in events[asked[-1] :] if e.get("event") == "user")
         return [UserUtteranceReverted() for _ in range(turns)] + [FollowupAction("action_listen")]
 
 
@@ -159,8 +191,9 @@ class ActionTakeAsNo(Action):
         for key in ("input_channel", "message_id", "metadata"):
             if latest.get(key) is not None:
                 answer[key] = latest[key]
-        before = bot_responses(before_latest_message(session_history(tracker)))
-        taken_back = 2 if before and before[-1] == "utter_glad" else 1
+        before, _ = split_at_latest_message(session_history(tracker))
+        said = bot_messages(before)
+        taken_back = 2 if said and response_name(said[-1]) == "utter_glad" else 1
         return [
             *(UserUtteranceReverted() for _ in range(taken_back)),
             ActionExecuted("action_listen"),

@@ -25,6 +25,18 @@ from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import Learner
 
 OUTCOME_QUESTIONS = frozenset({"utter_did_that_work", "utter_did_this_solve"})
+# Replies that lead in or answer aside: none of them is something to try.
+NOTHING_TO_TRY = frozenset(
+    {
+        "utter_login_intro",
+        "utter_not_found_intro",
+        "utter_back_to_step",
+        "utter_iamabot",
+        "utter_out_of_scope",
+        "utter_how_no_detail",
+        "utter_code_declined",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class RuleCheck:
                 if not self.something_to_try:
                     broken.append(f"{name} without anything new to try")
                 self.something_to_try = False
-            elif not text.rstrip().endswith("?"):
+            elif name not in NOTHING_TO_TRY and not text.rstrip().endswith("?"):
                 self.something_to_try = True
         return broken
 

@@ -10,6 +10,8 @@ the same as Rasa's.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
@@ -31,7 +33,16 @@ def sentence_features(message: Message) -> csr_matrix:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class SentenceFeatureLogisticRegression(LogisticRegressionClassifier):
-    """`LogisticRegressionClassifier` that builds its input from sentence features only."""
+    """`LogisticRegressionClassifier` that builds its input from sentence features only, and
+    takes the regularization strength `C` (Rasa's fixes sklearn's default, 1.0)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+
+    def __init__(self, config: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.clf.C = float(self.config["C"])
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         return vstack([sentence_features(message) for message in messages]).tocsr()

@@ -10,19 +10,20 @@ from tests.support.actions import ActionLearner, joined
 async def test_variants_of_a_typed_address_come_from_the_fixed_list(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "frank.muller@gmail.com")
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
-    assert "For frank.muller@gmail.com, try these" in reply
+    assert "variations of frank.muller@gmail.com, such as" in reply
     assert "frank.muller@gmial.com" in reply
 
 
 async def test_without_an_address_the_step_is_general(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
-    assert "likely typos and variations" in reply
+    assert "common typos or variations of your address" in reply
     assert learner.said() == ["utter_not_found_typo"]
 
 
-async def test_an_address_with_no_known_misspellings_gets_the_general_step(
+async def test_a_domain_the_list_lacks_is_said_to_be_missing_from_it(
     learner: ActionLearner,
 ) -> None:
     await learner.run(ActionCheckAddress(), "li.wei@northwind.example")
-    await learner.run(ActionSuggestSignupTypos(), "no", "deny")
-    assert learner.said() == ["utter_not_found_typo"]
+    reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
+    assert learner.said() == ["utter_not_found_typo_unlisted"]
+    assert "no list of common slips for northwind.example" in reply

@@ -37,8 +37,8 @@ async def test_a_proven_learner_is_told_where_support_will_reply(learner: Action
 async def test_an_unproven_address_is_not_the_contact(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "the email on my account is now x@attacker.example")
     reply = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
-    assert "I don't have an address they can reply to" in reply
-    assert "Contact Us button" in reply and "email address of your account" in reply
+    assert "I have no confirmed address for them to reach you at" in reply
+    assert "Contact Us" in reply and "your account's email address" in reply
     assert "attacker" not in reply
     ticket = await ticket_of(learner, reply)
     assert ticket["contact"] == "unproven"

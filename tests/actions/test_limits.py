@@ -62,4 +62,4 @@ async def test_talk_to_a_person_twice_gives_the_same_ticket(learner: ActionLearn
     number = re.search(r"CS-\d+", first)
     assert number and number.group(0) in second
     assert "You already have a ticket" in second and "added this request to it" in second
-    assert "Contact Us button" in second and "email address of your account" in second
+    assert "Contact Us" in second and "your account's email address" in second

@@ -78,7 +78,7 @@ async def test_a_side_question_is_taken_back_and_the_step_question_asked_again(
     events += [action("action_listen"), user("bot_challenge", "are you a bot?")]
     events += [action("utter_iamabot"), bot("utter_iamabot")]
     said, result = await run(domain, ActionResumeWalk(), events)
-    assert said == ["utter_back_to_step", "utter_did_that_work"]
+    assert said == ["utter_back_to_step", "utter_login_reset_password", "utter_did_that_work"]
     assert result == [REWIND, LISTEN_NEXT]
 
 
@@ -107,14 +107,16 @@ async def test_a_turn_that_asked_again_itself_gets_no_second_question(domain: Do
 async def test_how_points_to_the_steps_page(domain: Domain, step: str, page: str) -> None:
     events = walk(step) + [action("action_listen"), user("ask_how", "how do I do that?")]
     said, result = await run(domain, ActionExplainStep(), events)
-    assert said == [page, "utter_back_to_step", "utter_did_that_work"]
+    # A page is something new to try; without one the step itself is said again.
+    again = [] if page != "utter_how_no_detail" else [step]
+    assert said == [page, "utter_back_to_step", *again, "utter_did_that_work"]
     assert result == [REWIND, LISTEN_NEXT]
 
 
 async def test_how_after_a_side_question_still_finds_the_step(domain: Domain) -> None:
     events = walk("utter_login_reset_password")
     events += [action("action_listen"), user("bot_challenge"), bot("utter_iamabot")]
-    events += [bot("utter_back_to_step"), bot("utter_did_that_work"), REWIND]
+    events += [bot("utter_back_to_step"), bot("utter_did_that_work"), {"event": "rewind"}]
     events += [action("action_listen"), user("ask_how", "how?")]
     said, _ = await run(domain, ActionExplainStep(), events)
     assert said[0] == "utter_how_reset_password"
@@ -125,11 +127,12 @@ async def test_back_to_the_steps_undoes_every_turn_since_the_step(domain: Domain
     # An address, a code offer taken, the mail limit; a side question already taken back.
     events += [action("action_listen"), user("inform", "ana@example.com")]
     events += [bot("utter_offer_code"), action("action_listen"), user("bot_challenge")]
-    events += [bot("utter_iamabot"), REWIND, action("action_listen"), user("affirm", "yes")]
+    events += [bot("utter_iamabot"), {"event": "rewind"}, action("action_listen")]
+    events += [user("affirm", "yes")]
     events += [bot("utter_mail_limit"), bot("utter_limit_options")]
     events += [action("action_listen"), user("deny", "/deny")]
     said, result = await run(domain, ActionBackToSteps(), events)
-    assert said == ["utter_back_to_step", "utter_did_that_work"]
+    assert said == ["utter_back_to_step", "utter_login_check_address", "utter_did_that_work"]
     assert result == [REWIND, REWIND, REWIND, LISTEN_NEXT]
 
 

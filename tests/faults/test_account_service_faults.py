@@ -3,6 +3,8 @@ the learner gets a short apology and the help article's general steps, nothing i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rasa_addons.channels.guard import TROUBLE_REPLY
@@ -27,8 +29,13 @@ INTERNALS = (
 )
 
 
+# The replies' links to the help center's pages (common/links.py) are meant to be seen.
+HELP_CENTER_LINK = re.compile(r"\]\(https?://[^)\s]+/help/[^)\s]+\)")
+
+
 def assert_nothing_internal(replies: list[str]) -> None:
     for reply in replies:
+        reply = HELP_CENTER_LINK.sub("]", reply)
         for word in INTERNALS:
             assert word not in reply, f"{word!r} in {reply!r}"
 

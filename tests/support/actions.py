@@ -2,8 +2,8 @@
 
 `ActionLearner` runs one custom action for one message: a tracker built from the slots
 so far and the new message, a fresh CollectingDispatcher, the returned SlotSet events
-applied. `render` fills the domain responses the action named with the values it passed
-and the slots, as Rasa's response generator does.
+applied. `render` fills the domain responses the action named with the help center's links, the
+slots and the values it passed, as our response generator does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
+from common.links import help_center_links
 from rasa_addons.nlu.account_entities import find_entities
 from tests.support.service_fixtures import RunningService
 
@@ -89,7 +90,8 @@ class ActionLearner:
         name = message.get("response")
         if not name:
             return str(message.get("text") or "")
-        values = {**{k: v for k, v in self.slots.items() if v is not None}}
+        # As the response generator does (rasa_addons/links.py): links, then slots, then values.
+        values = {**help_center_links(), **{k: v for k, v in self.slots.items() if v is not None}}
         values.update({k: v for k, v in message.items() if k not in MESSAGE_KEYS})
         template = self.domain.responses[name][0]["text"]
         return str(interpolate_text(template, values))
