@@ -1,4 +1,5 @@
-"""The held-out set stays out of the training data and covers every intent."""
+"""The held-out sets (tests/nlu/heldout.yml and the harder heldout_hard.yml) stay out of
+the training data, and together cover every intent."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+HELDOUT_SETS = (ROOT / "tests" / "nlu" / "heldout.yml", ROOT / "tests" / "nlu" / "heldout_hard.yml")
 TRAINING = ROOT / "data" / "nlu"
 MIN_PER_INTENT = 15
 
@@ -29,7 +30,7 @@ def _examples(path: Path) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def heldout() -> list[tuple[str, str]]:
-    return _examples(HELDOUT)
+    return [example for path in HELDOUT_SETS for example in _examples(path)]
 
 
 @pytest.fixture(scope="module")
