@@ -25,6 +25,9 @@ eval-dialogue: $(INSTALLED)
 
 # Held-out off-script conversations (eval/offscript/conversations.yml) played against a
 # fresh stack, judged turn by turn (reports/offscript-eval.md). About 2 minutes.
+# OFFSCRIPT_ARGS="--model <path> --label <text> --out <name>" scores another model, e.g. an
+# earlier commit's (reports/offscript-eval-before.md: main at 8dd7390, before this set's work).
+OFFSCRIPT_ARGS ?=
 .PHONY: eval-offscript
 eval-offscript: train
-	$(PY) -m eval.offscript_eval
+	$(PY) -m eval.offscript_eval $(OFFSCRIPT_ARGS)
