@@ -134,10 +134,12 @@ def summary_markdown(results: dict[str, dict[str, Any]], threshold_rows: list[st
         + " |",
         "|---|" + "---:|---:|---:|" * len(names),
     ]
-    for intent in results[names[0]]["heldout"]["per_intent"]:
+    first = results[names[0]]
+    for intent in sorted({*first["heldout"]["per_intent"], *first["hard"]["per_intent"]}):
         cells = []
         for n in names:
-            cells.append(_fmt(results[n]["heldout"]["per_intent"][intent]["f1-score"]))
+            held_scores = results[n]["heldout"]["per_intent"].get(intent)
+            cells.append(_fmt(held_scores["f1-score"]) if held_scores else "–")
             hard_scores = results[n]["hard"]["per_intent"].get(intent)
             cells.append(_fmt(hard_scores["f1-score"]) if hard_scores else "–")
             cv = results[n].get("cv", {}).get("per_intent", {}).get(intent)
