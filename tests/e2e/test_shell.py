@@ -33,7 +33,7 @@ def walk_the_login_steps(shell: pexpect.spawn, code_sent_to: Callable[[str], str
     shell.expect_exact(PROMPT)
     shell.sendline("1")
     shell.expect_exact("  -> I can't log in")
-    shell.expect_exact("character for character")
+    shell.expect_exact("exactly the address you used")
     shell.expect_exact("  2) No, still stuck")
     shell.expect_exact(PROMPT)
     shell.sendline(f"my email is {ADDRESS}")  # typed while "Did that work?" is on screen
@@ -44,8 +44,8 @@ def walk_the_login_steps(shell: pexpect.spawn, code_sent_to: Callable[[str], str
     shell.expect_exact("Type it here when it arrives")  # the typed yes was understood
     shell.expect_exact(PROMPT)
     shell.sendline(code_sent_to(ADDRESS))
-    shell.expect_exact("signs in with its email address and password")
-    shell.expect_exact(f"Shall I send it to {ADDRESS}")
+    shell.expect_exact("logs in with its email address and password")
+    shell.expect_exact(f"send the reset email to {ADDRESS} for you. Shall I send it?")
     shell.expect_exact("  1) Yes, send it")
     shell.expect_exact(PROMPT)
     shell.sendline("1")

@@ -82,7 +82,7 @@ def scripted(insights_stack: Stack) -> Scripted:
     # recaptcha: answers step 1 with words the assistant does not understand.
     chat("unclear", "/recaptcha_problem", "blorf quux zzz")
     # words read with low confidence (one with a number that looks like a code).
-    chat("low-confidence", "lost all my stuff", f"nope {TYPED_NUMBER} zzz")
+    chat("low-confidence", "lost all my things", f"nope {TYPED_NUMBER} zzz")
     # an address in words read with middling confidence: the code is offered.
     chat("address", f"lost all my stuff {ZOE}")
     return result

@@ -41,6 +41,7 @@ CODES = {
     "wrong": 1,
     "expired": 0,
     "limited": 0,
+    "not_sent": 1,  # low-confidence: a code-like number typed before any code was sent
 }
 HANDOFFS = {
     ("account_settings", "on request"): 1,

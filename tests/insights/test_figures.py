@@ -68,5 +68,5 @@ def test_misunderstood_messages_with_best_guesses(insights: Insights) -> None:
     for row in listed:
         assert row["guess_1"] and row["guess_1"] != "nlu_fallback"
         assert 0 < row["confidence_1"] < 0.33  # below the fallback threshold in config.yml
-    # The two messages in "low-confidence" were acted on, but with little confidence.
-    assert insights.summary["low_confidence"] >= 2
+    # "lost all my things" was acted on, but with little confidence.
+    assert insights.summary["low_confidence"] >= 1

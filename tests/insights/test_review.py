@@ -16,7 +16,7 @@ from stack.processes import ROOT
 from tests.insights.conftest import Scripted
 from training.run import run_training
 
-CANDIDATE = "lost all my stuff"  # read as "goodbye" with little confidence
+CANDIDATE = "lost all my things"  # read as "goodbye" with little confidence
 CORRECT_INTENT = "missing_courses"
 FALLBACK_THRESHOLD = 0.33  # config.yml's FallbackClassifier threshold
 

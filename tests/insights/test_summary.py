@@ -85,7 +85,9 @@ def test_forget_removes_the_conversation_from_the_figures(
 ) -> None:
     measures = Measures(sqlite_engine)
     before = measures.compute(PERIOD)
-    forgotten = "seeded-0000005"
+    # A conversation from the middle of the 28 days: inside the period whatever the time of
+    # day (the oldest ones start up to a day before its first whole day).
+    forgotten = "seeded-0000150"
     assert forget_tracker(str(tmp_path / "tracker.db"), forgotten) > 0
     with sqlite_engine.connect() as connection:
         left = connection.execute(
@@ -103,6 +105,6 @@ def test_rows_deleted_behind_its_back_rebuild_the_summary(sqlite_engine: sa.engi
     measures = Measures(sqlite_engine)
     before = measures.compute(PERIOD).summary["conversations"]
     with sqlite_engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'seeded-0000007'"))
+        connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'seeded-0000151'"))
     assert refresh(sqlite_engine, measures.article) == "rebuilt"
     assert measures.compute(PERIOD).summary["conversations"] == before - 1
