@@ -20,6 +20,15 @@ Events = list[dict[str, Any]]
 
 # The questions that close a step of a walk ("did that work?").
 STEP_QUESTIONS = ("utter_did_that_work", "utter_did_this_solve")
+# Confirmations of a mail sent: said again, they would read as another mail on its way.
+NOT_SAID_AGAIN = frozenset(
+    {
+        "utter_reset_sent",
+        "utter_reset_sent_proven",
+        "utter_verification_resent",
+        "utter_verification_resent_proven",
+    }
+)
 # Where the article has more on a step, the page that explains it; any other step has no
 # more detail than the step itself (utter_how_no_detail).
 HOW_TO = {
@@ -72,7 +81,11 @@ def waiting_question(
     said = bot_messages(before)
     if not said or not is_question(response_name(said[-1]), domain):
         return None, None
-    if response_name(said[-1]) in STEP_QUESTIONS and len(said) > 1:
+    if (
+        response_name(said[-1]) in STEP_QUESTIONS
+        and len(said) > 1
+        and response_name(said[-2]) not in NOT_SAID_AGAIN
+    ):
         return said[-1], said[-2]
     return said[-1], None
 
