@@ -16,7 +16,6 @@ import asyncio
 import json
 import logging
 import re
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from account_service.limits import UNKNOWN_CLIENT, Limits, Refusal
 from account_service.storage import Clock, Storage
 from account_service.tickets import TicketOutcome, Tickets
 from common.addresses import is_valid_domain, is_valid_email, mask_email, normalize_email
+from common.constant_time import same_secret
 
 logger = logging.getLogger("account_service")
 
@@ -129,7 +129,7 @@ async def _auth_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     expected = request.app[API_KEY]
     given = request.headers.get("X-API-Key", "")
-    if not secrets.compare_digest(given.encode(), expected.encode()):
+    if not same_secret(given, expected):
         raise ApiError(401, {"error": "unauthorized"})
     return await handler(request)
 
@@ -382,7 +382,7 @@ def create_app(
     app = web.Application(middlewares=[_error_middleware, _auth_middleware])
     app[API_KEY] = api_key
     storage = Storage(db_path)
-    limits = Limits(storage, clock, limits_scale)
+    limits = Limits(storage, clock, api_key, limits_scale)
     codes = Codes(storage, clock, limits)
     accounts = Accounts(
         storage, clock, codes, limits, code_generator or random_code, public_url.rstrip("/")

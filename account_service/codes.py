@@ -21,6 +21,7 @@ from account_service.limits import (
 )
 from account_service.storage import Clock, Storage
 from common.codes import CODE_LENGTH, submitted_digits
+from common.constant_time import same_secret
 
 CODE_TTL_SECONDS = 10 * 60
 MAX_CODE_ATTEMPTS = 3
@@ -112,6 +113,6 @@ class Codes:
         if found is None:
             return None
         email, owner, expires_at = found
-        if not hmac.compare_digest(owner.encode(), conversation_id.encode()):
+        if not same_secret(owner, conversation_id):
             return None
         return None if self._clock() >= expires_at else email

@@ -1,19 +1,24 @@
 """Limits that keep the service from being turned against learners: every figure is here.
 
 Each request that can cause a mail, each code check and each new ticket is stored as an
-event keyed by a hash of the address, the conversation and the client (an opaque id of the
-learner's network address, sent by the assistant). Events live in SQLite for 24 hours and
-forgetting a conversation keeps them, so neither a restart nor "forget me" resets a limit.
-Mail limits are checked before any account lookup, so a refusal is the same for any address.
+event keyed by the mailbox (mailbox.py: every spelling of one inbox counts as one), the
+conversation and the client (an opaque id of the learner's network, sent by the
+assistant). Mailbox and conversation are stored as keyed hashes (HMAC with a key derived
+from the service's secret API key), so the table can be matched to neither an address nor a
+conversation by hashing candidates. Events live in SQLite for 24 hours and forgetting a
+conversation keeps them, so neither a restart nor "forget me" resets a limit. Mail limits
+are checked before any account lookup, so a refusal is the same for any address.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from account_service.mailbox import canonical_mailbox
 from account_service.storage import DAY_SECONDS, Clock, Storage
 
 MINUTE = 60
@@ -57,13 +62,16 @@ MAIL_BUDGET = (
 # the owner's codes (the mail budget above still caps what the inbox receives).
 CODE_QUOTA = (Window(3, HOUR, "address_client"),)
 
-# Wrong codes, across codes: each code allows 3 tries (codes.py); these stop a guesser
-# from asking for code after code. With 6 digits, 5 guesses an hour is a 1 in 200,000 chance.
+# Wrong codes, across codes. A code can only be checked in the conversation that asked for
+# it, and each allows 3 tries (codes.py), so guesses at one mailbox are capped by the codes
+# mailed to it (6 a day, MAIL_BUDGET): 18 tries at a 6-digit code, a 1 in 55,000 chance a
+# day. There is deliberately no wrong-code limit per mailbox: others' guesses would then lock
+# the owner out of their own conversation. These stop one conversation or network from
+# asking for code after code.
 GUESS_LIMITS = (
-    Window(5, HOUR, "address"),
-    # One conversation guessing at several addresses.
+    # One conversation guessing, at one code after another or at several addresses.
     Window(6, HOUR, "conversation"),
-    # Many conversations from one network address; a shared campus still gets 12.
+    # Many conversations from one network; a shared campus still gets 12.
     Window(12, HOUR, "client"),
 )
 
@@ -75,11 +83,6 @@ MAX_GUESS_DELAY_SECONDS = 60
 TICKET_LIMITS = (Window(5, DAY_SECONDS, "client"),)
 
 
-def address_hash(email: str) -> str:
-    """Counters are keyed by a hash so the limits table holds no addresses."""
-    return hashlib.sha256(email.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Caller:
     """Who a request counts against."""
@@ -87,10 +90,6 @@ class Caller:
     conversation_id: str
     client: str = UNKNOWN_CLIENT
     email: str | None = None
-
-    @property
-    def address(self) -> str | None:
-        return address_hash(self.email) if self.email is not None else None
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,22 @@ class Limits:
     env ACCOUNT_LIMITS_SCALE); production runs 1. The per-code quota is never scaled.
     """
 
-    def __init__(self, storage: Storage, clock: Clock, scale: float = 1.0) -> None:
+    def __init__(self, storage: Storage, clock: Clock, secret: str, scale: float = 1.0) -> None:
         self._storage = storage
         self._clock = clock
         self._scale = scale
+        self._key = hmac.new(secret.encode(), b"limit-event-keys", hashlib.sha256).digest()
+
+    def _hash(self, value: str) -> str:
+        digest = hmac.new(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return digest.hexdigest()
+
+    def mailbox_key(self, caller: Caller) -> str | None:
+        """The stored key of the caller's mailbox: every spelling of one inbox gives one key."""
+        return None if caller.email is None else self._hash(canonical_mailbox(caller.email))
+
+    def conversation_key(self, conversation_id: str) -> str:
+        return self._hash(conversation_id)
 
     def refusal(
         self,
@@ -130,8 +141,12 @@ class Limits:
             times = self._storage.limit_event_times(
                 kinds,
                 now - window.seconds,
-                address=caller.address if "address" in window.scope else None,
-                conversation_id=caller.conversation_id if window.scope == "conversation" else None,
+                address=self.mailbox_key(caller) if "address" in window.scope else None,
+                conversation_id=(
+                    self.conversation_key(caller.conversation_id)
+                    if window.scope == "conversation"
+                    else None
+                ),
                 client=caller.client if "client" in window.scope else None,
             )
             if len(times) >= limit:
@@ -153,13 +168,17 @@ class Limits:
 
     def record(self, kind: str, caller: Caller) -> None:
         self._storage.add_limit_event(
-            kind, caller.address, caller.conversation_id, caller.client, self._clock()
+            kind,
+            self.mailbox_key(caller),
+            self.conversation_key(caller.conversation_id),
+            caller.client,
+            self._clock(),
         )
 
     def _guess_delay(self, conversation_id: str) -> int:
         now = self._clock()
         outcomes = self._storage.conversation_events(
-            conversation_id, (WRONG_CODE, RIGHT_CODE), now - DAY_SECONDS
+            self.conversation_key(conversation_id), (WRONG_CODE, RIGHT_CODE), now - DAY_SECONDS
         )
         run: list[float] = []
         for kind, at in outcomes:

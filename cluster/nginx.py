@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from cluster.config import ClusterConfig
+from common.clients import ipv6_prefix
 
 TEMPLATE = Path(__file__).with_name("templates") / "nginx.conf.template"
 # Out of demo mode the page has no mailbox; nginx refuses its path as well.
@@ -34,6 +35,9 @@ def write_conf(config: ClusterConfig) -> Path:
         "socketio_servers": _servers(config.rasa_ports),
         "action_servers": _servers(config.action_ports),
         "demo_mailbox": "" if config.demo_mode else NO_MAILBOX,
+        # nginx compares the address's bytes, so the prefix is taken in whole bytes.
+        "ipv6_client_bytes": ipv6_prefix() // 8,
+        "ipv6_rest_bytes": 16 - ipv6_prefix() // 8,
     }
     (config.var_dir / "nginx").mkdir(parents=True, exist_ok=True)
     (config.var_dir / "logs").mkdir(parents=True, exist_ok=True)

@@ -18,12 +18,14 @@ import datetime
 import inspect
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,7 @@ class Service:
         return (await self.call("POST", path, body))[0]
 
     async def mails_to(self, address: str) -> int:
-        status, body = await self.call("GET", f"/outbox?to={address}")
+        status, body = await self.call("GET", f"/outbox?to={urllib.parse.quote(address)}")
         assert status == 200, body
         return len(body)
 
@@ -121,6 +123,50 @@ async def guesses(directory: Path, spread: str) -> int:
             if spread == "address":  # "forget me" after each attempt
                 await service.call("DELETE", f"/conversations/{conversation}")
     return checked
+
+
+def gmail_spellings(count: int) -> list[str]:
+    """`count` different spellings of the one inbox of ana.silva@gmail.com: dots, +tags,
+    case and the googlemail.com domain."""
+    spellings = []
+    for index in range(count):
+        cut = 1 + index % 7
+        name = "anasilva"[:cut] + "." + "anasilva"[cut:]
+        domain = "googlemail.com" if index % 2 else "gmail.com"
+        spellings.append(f"{name.upper() if index % 3 == 0 else name}+{index}@{domain}")
+    return spellings
+
+
+async def spellings_of_one_inbox(directory: Path) -> int:
+    """Forty spellings of one Gmail inbox, each from its own client and conversation, half an
+    hour apart: mails that reach the inbox in a day."""
+    spellings = gmail_spellings(40)
+    async with Service(directory) as service:
+        for index, spelling in enumerate(spellings):
+            for path in ("/codes", "/password-reset"):
+                await service.mail(path, spelling, f"spelling-{index}", f"{100 + index:016x}")
+            service.clock.now += 30 * 60
+        return sum([await service.mails_to(spelling) for spelling in spellings])
+
+
+async def owner_after_guesses(directory: Path) -> bool:
+    """An attacker asks for two codes to the owner's address and types six wrong codes; then
+    the owner, in their own conversation from another client, asks for a code and types it.
+    True when the owner gets in."""
+    async with Service(directory) as service:
+        for index in range(2):
+            await service.mail("/codes", VICTIM, f"attacker-{index}", "00000000000000aa")
+            for _ in range(3):
+                await service.wrong_code(VICTIM, f"attacker-{index}", "00000000000000aa")
+        await service.mail("/codes", VICTIM, "owner", "00000000000000bb")
+        _, mails = await service.call("GET", f"/outbox?to={VICTIM}")
+        # The newest mail's code, read as the owner would (the older tree has no helper).
+        code = re.findall(r"\b\d{6}\b", str(mails[-1].get("body")))[-1]
+        body = {"email": VICTIM, "code": code, "conversation_id": "owner"}
+        status, answer = await service.call(
+            "POST", "/codes/verify", {**body, "client": "00000000000000bb"}
+        )
+        return status == 200 and answer.get("status") == "verified"
 
 
 async def tickets(directory: Path) -> int:
@@ -167,6 +213,12 @@ async def measure() -> dict[str, Any]:
             "mails_to_victim_from_25_conversations_25_clients": await mail_cannon(
                 fresh("cannon-25"), 25
             ),
+            "mails_to_one_gmail_inbox_from_40_spellings_and_clients_in_a_day": (
+                await spellings_of_one_inbox(fresh("spellings"))
+            ),
+            "owner_gets_in_after_2_codes_and_6_wrong_codes_by_an_attacker": (
+                await owner_after_guesses(fresh("owner"))
+            ),
             "wrong_codes_checked_per_hour_one_address": await guesses(fresh("g-a"), "address"),
             "wrong_codes_checked_per_hour_one_conversation": await guesses(
                 fresh("g-c"), "conversation"
@@ -197,25 +249,27 @@ def measure_at(revision: str) -> dict[str, Any]:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    after, before = report["after"], report.get("before")
+    after, befores = report["after"], report.get("before", {})
     lines = [
         f"# Abuse figures ({report['date']})",
         "",
         f"Written by `make abuse-report` at commit {report['commit']}; scenarios in "
         "scripts/abuse_report.py, threats in docs/security.md.",
         "",
-        "| scenario | " + (f"before ({report['before_revision']}) | " if before else "") + "now |",
-        "| --- | " + ("--- | " if before else "") + "--- |",
+        "| scenario | " + "".join(f"at {revision} | " for revision in befores) + "now |",
+        "| --- | " + "--- | " * len(befores) + "--- |",
     ]
     for name, value in after.items():
-        row = [name.replace("_", " "), *([json.dumps(before.get(name))] if before else [])]
+        row = [name.replace("_", " "), *(json.dumps(b.get(name)) for b in befores.values())]
         lines.append("| " + " | ".join([*row, json.dumps(value)]) + " |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--before", metavar="REV", help="also measure the service at REV")
+    parser.add_argument(
+        "--before", metavar="REV", action="append", default=[], help="also measure at REV"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "abuse")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
     args = parser.parse_args()
@@ -231,8 +285,7 @@ def main() -> None:
         "after": asyncio.run(measure()),
     }
     if args.before:
-        report["before_revision"] = args.before
-        report["before"] = measure_at(args.before)
+        report["before"] = {revision: measure_at(revision) for revision in args.before}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     args.output.with_suffix(".md").write_text(markdown(report))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from common.constant_time import same_secret
 from insights.measures import Insights, Measures, Period, Table, engine_for
 from insights.report import render, to_csv
 
@@ -57,9 +58,9 @@ def authorized(request: web.Request) -> bool:
     config = request.app[CONFIG]
     bearer = request.headers.get("Authorization", "")
     if bearer.startswith("Bearer "):
-        return hmac.compare_digest(bearer[7:].strip().encode(), config.token.encode())
+        return same_secret(bearer[7:].strip(), config.token)
     cookie = request.cookies.get(COOKIE, "")
-    return hmac.compare_digest(cookie.encode(), session_value(config.token).encode())
+    return same_secret(cookie, session_value(config.token))
 
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -158,7 +159,7 @@ async def login(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     form = await request.post()
     token = str(form.get("token") or "")
-    if not hmac.compare_digest(token.encode(), config.token.encode()):
+    if not same_secret(token, config.token):
         await asyncio.sleep(0.5)  # guessing costs time
         return login_page("That token is not right.")
     response = web.HTTPSeeOther("/insights")

@@ -1,15 +1,15 @@
 """What every channel does around Rasa's message handling.
 
 Before anything else, a message over the rate limits of its conversation or of its client
-(network address) is refused without reaching Rasa, and whatever metadata the client sent
-is replaced by an opaque client id the actions can count by; a turn id the client sent
-becomes the message's id (rasa_addons/turns.py). Then the message is screened:
-control characters are removed; empty messages, overlong ones and ones without a single
-letter or digit (emoji, symbols) are answered here; typed slash commands are reduced to
-what a button can send (`/intent`, no entities, no confidence). After Rasa has handled it,
-a turn that produced no reply or in which an action failed (action server down, crashed
-or answering with an error) gets only a short apology with a way forward, so the learner
-never meets silence or a half turn.
+(IPv4 address or IPv6 network) is refused without reaching Rasa, and whatever metadata the
+client sent is replaced by an opaque client id (a keyed hash of that network) the actions
+count by; a turn id the client sent becomes the message's id (rasa_addons/turns.py). Then
+the message is screened: control characters are removed; empty messages, overlong ones and
+ones without a single letter or digit (emoji, symbols) are answered here; typed slash
+commands are reduced to what a button can send (`/intent`, no entities, no confidence).
+After Rasa has handled it, a turn that produced no reply or in which an action failed
+(action server down, crashed or answering with an error) gets only a short apology with a
+way forward, so the learner never meets silence or a half turn.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any
 from limits import RateLimitItem, parse_many, storage, strategies
 from rasa.core.channels.channel import UserMessage
 
+from common.clients import client_network
 from rasa_addons import private_api
 from rasa_addons.turns import adopt_turn_id, numbered
 
@@ -166,8 +167,10 @@ def screen(raw: Any, known_intents: Collection[str] | None = None) -> Screened:
             # Buttons only ever send "/intent"; entities typed after it are dropped so
             # slots cannot be set around the checks the actions make.
             return Screened(text=f"/{intent}")
-        # Not a command we know: let NLU read it as words.
-        text = text.lstrip("/").strip()
+        # Not a command we know: NLU reads it as words. Slashes and spaces are stripped
+        # until none leads, so "/ /inform{...}" cannot reach Rasa as a command.
+        while text.startswith("/"):
+            text = _clean(text.lstrip("/"))
         if not text:
             return Screened(reply=EMPTY_REPLY)
     return Screened(text=text)
@@ -201,11 +204,12 @@ def client_address(peer: str, forwarded_for: str | None) -> str:
     return peer
 
 
-def client_metadata(address: str) -> dict[str, str]:
-    """The metadata a user message carries: an opaque id of its client, nothing the client
-    sent (the widget sends none; anything else would land in the tracker store as is)."""
-    digest = hmac.new(secret_key("CLIENT_ID_KEY"), address.encode(), hashlib.sha256)
-    return {"client": digest.hexdigest()[:16]}
+def client_id(peer: str, forwarded_for: str | None) -> str:
+    """The opaque id every limit counts a client by, and the only client fact a message
+    carries: a keyed hash of its network, so no store or log holds a network address."""
+    network = client_network(client_address(peer, forwarded_for))
+    key = secret_key("CLIENT_ID_KEY")
+    return hmac.new(key, network.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
 
 
 class SweptMemoryStorage(storage.MemoryStorage):  # type: ignore[misc]
@@ -231,7 +235,7 @@ class SweptMemoryStorage(storage.MemoryStorage):  # type: ignore[misc]
 
 
 class RateLimits:
-    """Moving-window limits per conversation and per client, kept in the storage named by
+    """Moving-window limits per conversation and per client id, kept in the storage named by
     env RATE_LIMIT_STORAGE_URL (one server: memory; replicas: a shared Redis).
 
     The storage calls are synchronous: in memory, or one round trip to a local Redis.

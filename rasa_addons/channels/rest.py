@@ -14,7 +14,6 @@ to another replica.
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,12 +24,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.constant_time import same_secret
 from common.demo import demo_mode
 from rasa_addons.channels.guard import (
     RATE_LIMITED_REPLY,
     MessageGuard,
-    client_address,
-    client_metadata,
+    client_id,
     trusted_proxies,
 )
 from rasa_addons.turns import TURN_METADATA_KEY
@@ -56,7 +55,7 @@ class GuardedRestInput(RestInput):
         if self.token is None:
             return True
         sent = request.headers.get("authorization", "")
-        return bool(self.token) and hmac.compare_digest(sent, f"Bearer {self.token}")
+        return bool(self.token) and same_secret(sent, f"Bearer {self.token}")
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         body = request.json if isinstance(request.json, dict) else {}
@@ -64,7 +63,7 @@ class GuardedRestInput(RestInput):
         if turn is None and request.ip in trusted_proxies():
             # A proxy that may pass this request to another replica names it.
             turn = request.headers.get("x-request-id")
-        return {**client_metadata(request.ctx.client), TURN_METADATA_KEY: turn}
+        return {"client": request.ctx.client, TURN_METADATA_KEY: turn}
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(self.guard.wrap(on_new_message))
@@ -77,7 +76,7 @@ class GuardedRestInput(RestInput):
                 return response.json(
                     {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
                 )
-            request.ctx.client = client_address(request.ip, request.headers.get("x-forwarded-for"))
+            request.ctx.client = client_id(request.ip, request.headers.get("x-forwarded-for"))
             body = request.json if isinstance(request.json, dict) else {}
             sender = str(body.get("sender"))
             wait = self.guard.rate_limits.retry_after(sender, request.ctx.client)

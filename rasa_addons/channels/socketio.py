@@ -34,12 +34,12 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from common.constant_time import same_secret
 from rasa_addons.channels.guard import (
     MAX_REQUEST_BYTES,
     RATE_LIMITED_REPLY,
     MessageGuard,
-    client_address,
-    client_metadata,
+    client_id,
     secret_key,
 )
 from rasa_addons.turns import TURN_METADATA_KEY
@@ -82,7 +82,7 @@ class SessionIds:
         if not isinstance(session_id, str) or session_id.count(".") != 1:
             return False
         token, signature = session_id.split(".")
-        return len(token) == 32 and hmac.compare_digest(signature, self.signature(token))
+        return len(token) == 32 and same_secret(signature, self.signature(token))
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -111,7 +111,7 @@ class GuardedSocketIOInput(SocketIOInput):
             if not await rasa_connect(sid, environ, auth):
                 return False
             peer = str(getattr(request, "ip", "") or environ.get("REMOTE_ADDR", ""))
-            client = client_address(peer, environ.get("HTTP_X_FORWARDED_FOR"))
+            client = client_id(peer, environ.get("HTTP_X_FORWARDED_FOR"))
             await sio.save_session(sid, {"client": client}, namespace=namespace)
             return True
 
@@ -148,7 +148,7 @@ class GuardedSocketIOInput(SocketIOInput):
                     "message": data.get("message", ""),
                     "session_id": session_id,
                     self.metadata_key: {
-                        **client_metadata(session["client"]),
+                        "client": session["client"],
                         TURN_METADATA_KEY: data.get("message_id"),
                     },
                 },

@@ -134,7 +134,12 @@ async def test_the_webhook_needs_its_token(guarded_stack: Stack) -> None:
     url = webhook_url(guarded_stack.config.rasa_url)
     body = message(new_sender("no-token"), "hi")
     async with aiohttp.ClientSession() as session:
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": TOKEN},
+            {"Authorization": "Bearer tökén-ñ"},  # non-ASCII: a refusal, not a 500
+        ):
             async with session.post(url, json=body, headers=headers) as response:
                 assert response.status == 401
         good = Client(session, guarded_stack, "10.0.0.4")
@@ -163,6 +168,37 @@ async def test_metadata_is_only_the_client_id(guarded_stack: Stack) -> None:
     [stored] = [user["metadata"] for user in users]
     assert stored.pop("client") == expected
     assert set(stored) == {"model_id", "assistant_id"}
+
+
+def stored_client(stack: Stack, sender: str) -> str:
+    [stored] = [
+        json.loads(data)["metadata"]["client"]
+        for kind, data in tracker_events(stack.config.tracker_db, sender)
+        if kind == "user"
+    ]
+    return str(stored)
+
+
+async def test_an_ipv6_network_is_one_client(guarded_stack: Stack) -> None:
+    """Every address of one IPv6 /64 is counted as one client (its holder can use any of
+    them); an IPv4-mapped address is its IPv4 address."""
+    addresses = {
+        "one /64": ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:DB8:1:2::abcd"],
+        "next /64": ["2001:db8:1:3::1"],
+        "ipv4-mapped": ["::ffff:10.0.0.6"],
+    }
+    ids: dict[str, set[str]] = {}
+    async with aiohttp.ClientSession() as session:
+        for network, members in addresses.items():
+            for address in members:
+                sender = new_sender("ipv6")
+                status, _, _ = await Client(session, guarded_stack, address).post(sender, "hi")
+                assert status == 200
+                ids.setdefault(network, set()).add(stored_client(guarded_stack, sender))
+    key = CLIENT_ID_KEY.encode()
+    assert ids["one /64"] == {hmac.new(key, b"2001:db8:1:2::/64", hashlib.sha256).hexdigest()[:16]}
+    assert ids["next /64"] != ids["one /64"]
+    assert ids["ipv4-mapped"] == {hmac.new(key, b"10.0.0.6", hashlib.sha256).hexdigest()[:16]}
 
 
 async def test_throwaway_conversations_cannot_flood_an_inbox(guarded_stack: Stack) -> None:

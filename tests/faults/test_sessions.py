@@ -51,8 +51,18 @@ def test_a_signed_session_resumes_its_conversation(stack: Stack) -> None:
         "not.signed",
         f"{secrets.token_hex(16)}.{'0' * 32}",
         SessionIds(b"another server's key").issue(),
+        f"{'é' * 32}.{'ü' * 32}",
+        secrets.token_hex(16) + "." + "\udcff" * 32,
     ],
-    ids=["missing", "unsigned", "malformed", "bad-signature", "foreign-key"],
+    ids=[
+        "missing",
+        "unsigned",
+        "malformed",
+        "bad-signature",
+        "foreign-key",
+        "non-ascii",
+        "surrogates",
+    ],
 )
 def test_other_ids_get_a_new_conversation(stack: Stack, requested: str | None) -> None:
     issued = confirmed_for(stack, requested)

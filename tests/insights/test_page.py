@@ -48,7 +48,13 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_no_data_without_the_agent_credential(web: str, token: str) -> None:
     for path in ("/insights", "/insights/csv/steps.csv", "/insights/csv/misunderstood.csv"):
-        for headers in ({}, bearer("not-the-token"), {"Cookie": "insights_session=forged"}):
+        for headers in (
+            {},
+            bearer("not-the-token"),
+            {"Cookie": "insights_session=forged"},
+            bearer("tökén"),
+            {"Cookie": "insights_session=sèssion"},
+        ):
             status, body = get(web + path, headers)
             assert status == 401, (path, headers)
             assert "data-measure" not in body and "login check address" not in body

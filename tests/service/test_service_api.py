@@ -35,7 +35,7 @@ async def test_health_needs_no_key(account_service: RunningService) -> None:
         ("DELETE", "/conversations/conv-1"),
     ],
 )
-@pytest.mark.parametrize("key", [None, "wrong-key"])
+@pytest.mark.parametrize("key", [None, "wrong-key", "clé-ñ"])
 async def test_endpoints_require_api_key(
     account_service: RunningService, method: str, path: str, key: str | None
 ) -> None:

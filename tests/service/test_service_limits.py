@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.abuse_report import gmail_spellings
 from tests.support.service_fixtures import FakeClock, RunningService, run_service
 
 PERSONAS = {"registered": "ana.silva@example.com", "unregistered": "nobody.here@example.org"}
@@ -73,6 +74,22 @@ async def test_a_refusal_is_byte_identical_for_any_address(
     assert refusals["registered"] == refusals["unregistered"]
     assert refusals["registered"][0] == 429
     assert refusals["registered"][1] == b'{"error": "mail_limit", "retry_after_seconds": 900}'
+
+
+async def test_every_spelling_of_one_inbox_shares_its_budget(
+    account_service: RunningService,
+) -> None:
+    """Forty spellings of one Gmail inbox, each from its own network and conversation, over a
+    day: at most 6 mails reach that inbox."""
+    spellings = gmail_spellings(40)
+    assert len(set(spellings)) == 40
+    for index, spelling in enumerate(spellings):
+        for path in ("/codes", "/password-reset"):
+            await _mail(account_service, path, spelling, f"throwaway-{index}", client(100 + index))
+        account_service.clock.advance(30 * 60)
+    delivered = [mail for spelling in spellings for mail in await account_service.outbox(spelling)]
+    assert len(delivered) <= 6
+    assert delivered, "the budget still lets mails through"
 
 
 @pytest.mark.parametrize("persona", sorted(PERSONAS))
@@ -163,10 +180,26 @@ async def _guesses_checked(
     return checked
 
 
-async def test_wrong_codes_per_address_per_hour(account_service: RunningService) -> None:
-    email = PERSONAS["registered"]
-    targets = [(email, f"conv-{index}", client(index)) for index in range(2)]
-    assert await _guesses_checked(account_service, targets) == 5
+async def test_others_guesses_never_lock_the_owner_out(account_service: RunningService) -> None:
+    """An attacker asks for two codes to the owner's address and types five wrong codes; the
+    owner, in their own conversation from another network, still gets a code and gets in."""
+    owner = PERSONAS["registered"]
+    attacker = [(owner, f"attacker-{index}", client(7)) for index in range(2)]
+    assert await _guesses_checked(account_service, attacker, client(7)) == 6
+    status, _ = await _mail(account_service, "/codes", owner, "owner-conversation", CLIENT)
+    assert status == 202
+    code = await account_service.latest_code(owner)
+    status, body = await account_service.call(
+        "POST",
+        "/codes/verify",
+        json={
+            "email": owner,
+            "code": code,
+            "conversation_id": "owner-conversation",
+            "client": CLIENT,
+        },
+    )
+    assert (status, body["status"]) == (200, "verified")
 
 
 async def test_wrong_codes_per_conversation_per_hour(account_service: RunningService) -> None:
