@@ -222,7 +222,7 @@ class ActionVerifyCode(Action):
             SlotSet("verified_email", address),
             SlotSet("code_email", None),
             SlotSet("code_status", "verified"),
-            SlotSet("account_state", describe_state(dispatcher, state)),
+            SlotSet("account_state", in_section(describe_state(dispatcher, state), tracker)),
         ]
 
     @staticmethod
@@ -246,6 +246,19 @@ class ActionVerifyCode(Action):
         reply = ENDED_CODE_REPLIES.get(status, "utter_code_locked")
         dispatcher.utter_message(response=reply, email=address)
         return [SlotSet("code_status", "ended")]
+
+
+# A likely second account is the answer of the second-account sections; in the login walk
+# it is step 4 found early (steps 2 and 3 still follow) and in missing courses the last step
+# still follows. The stories of those sections continue from these states.
+DUPLICATES_IN_SECTION = {"login": "duplicates_login", "missing_courses": "duplicates_courses"}
+
+
+def in_section(account_state: str, tracker: Tracker) -> str:
+    """The state the stories continue from, where the section decides what follows it."""
+    if account_state == "duplicates":
+        return DUPLICATES_IN_SECTION.get(str(tracker.get_slot("topic")), account_state)
+    return account_state
 
 
 def describe_state(dispatcher: CollectingDispatcher, state: AccountState) -> str:

@@ -198,17 +198,52 @@ class ActionTakeAsNo(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        latest = next(e for e in reversed(tracker.events) if e.get("event") == "user")
-        parse_data = {**latest.get("parse_data", {}), "intent": {"name": "deny", "confidence": 1.0}}
-        answer = {"event": "user", "text": latest.get("text"), "parse_data": parse_data}
-        for key in ("input_channel", "message_id", "metadata"):
-            if latest.get(key) is not None:
-                answer[key] = latest[key]
         before, _ = split_at_latest_message(session_history(tracker))
         said = bot_messages(before)
         taken_back = 2 if said and response_name(said[-1]) == "utter_glad" else 1
-        return [
-            *(UserUtteranceReverted() for _ in range(taken_back)),
-            ActionExecuted("action_listen"),
-            answer,
+        return as_no(tracker, taken_back)
+
+
+class ActionNoToTheStepBefore(Action):
+    """A fact that came up on the way (an address whose organization requires SSO) was
+    offered as something to try, and it didn't help: the "no" answers the step that was
+    waiting before it, so the section's walk goes on with its next step.
+
+    Every turn since that step's question (the address, this "no") is taken out of the
+    history and the "no" is put back as its answer. With no walk begun, a person.
+    """
+
+    def name(self) -> str:
+        return "action_no_to_the_step_before"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        events = session_history(tracker)
+        asked = [
+            i
+            for i, e in enumerate(events)
+            if e.get("event") == "bot" and response_name(e) in STEP_QUESTIONS
         ]
+        if len(asked) < 2:
+            dispatcher.utter_message(response="utter_offer_ticket")
+            return []
+        turns = sum(1 for e in events[asked[-2] :] if e.get("event") == "user")
+        return as_no(tracker, turns)
+
+
+def as_no(tracker: Tracker, taken_back: int) -> Events:
+    """The latest `taken_back` turns out of the history, and the learner's latest message
+    back in as the answer `deny` (as Rasa's two-stage fallback puts back a message with the
+    intent the learner confirmed)."""
+    latest = next(e for e in reversed(tracker.events) if e.get("event") == "user")
+    parse_data = {**latest.get("parse_data", {}), "intent": {"name": "deny", "confidence": 1.0}}
+    answer = {"event": "user", "text": latest.get("text"), "parse_data": parse_data}
+    for key in ("input_channel", "message_id", "metadata"):
+        if latest.get(key) is not None:
+            answer[key] = latest[key]
+    return [
+        *(UserUtteranceReverted() for _ in range(taken_back)),
+        ActionExecuted("action_listen"),
+        answer,
+    ]

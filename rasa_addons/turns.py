@@ -30,6 +30,7 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from common.addresses import mask_addresses_in_text
 from rasa_addons.history import EventsRead
 from rasa_addons.tracker_store import reusing_check
 
@@ -72,17 +73,23 @@ def _turn_positions(tracker: DialogueStateTracker) -> _TurnPositions:
 
 
 def replies_given(tracker: DialogueStateTracker, message_id: str) -> list[dict[str, Any]] | None:
-    """The replies that followed the user message with this id, as Rasa sent them;
-    None if the conversation has no such message."""
+    """The replies that followed the user message with this id, with every address masked
+    (a turn id kept in a browser must not bring back more than the browser kept); None if
+    the conversation has no such message."""
     position = _turn_positions(tracker).positions.get(message_id)
     if position is None:
         return None
     after = itertools.islice(tracker.events, position + 1, None)
     return [
-        event.message()
+        _masked(event.message())
         for event in itertools.takewhile(lambda event: not isinstance(event, UserUttered), after)
         if isinstance(event, BotUttered)
     ]
+
+
+def _masked(reply: dict[str, Any]) -> dict[str, Any]:
+    text = reply.get("text")
+    return {**reply, "text": mask_addresses_in_text(text)} if isinstance(text, str) else reply
 
 
 def answered_once(handle_message: HandleMessage) -> HandleMessage:

@@ -13,7 +13,9 @@ A session id is the conversation's sender id, so whoever knows one could read it
 and write into it. The server therefore issues them signed (env SESSION_SIGNING_KEY): a
 session request with a valid id resumes that conversation, any other id gets a new one,
 and a socket's messages always go to the session confirmed to that socket, whatever
-session id they name.
+session id they name. An id also ends: it carries its issue time, and a conversation
+idle for SESSION_IDLE_MINUTES (30) or begun SESSION_MAX_HOURS (12) ago is not resumed,
+so on a shared computer the next person gets a new conversation, not the last learner's.
 
 A `user_uttered` event may carry a `message_id` (a turn id, see rasa_addons/turns.py); each
 `bot_uttered` answering it then carries the same `message_id` and its `reply_index`, so a
@@ -26,7 +28,9 @@ import hashlib
 import hmac
 import inspect
 import logging
+import os
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -65,24 +69,48 @@ def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
     return "*" in allowed or origin in allowed
 
 
+DEFAULT_IDLE_MINUTES = 30.0
+DEFAULT_MAX_HOURS = 12.0
+
+
+def _env_float(name: str, default: float) -> float:
+    value = float(os.environ.get(name) or default)
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+    return value
+
+
 class SessionIds:
-    """Session ids of the form `<random>.<signature>`, 32 hex digits each."""
+    """Session ids of the form `<random>.<issued>.<signature>`: 32 hex digits, the issue
+    time (Unix seconds, hex) and 32 hex digits of HMAC over both. An id is valid until
+    `max_age_seconds` after it was issued."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        max_age_seconds: float = DEFAULT_MAX_HOURS * 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.key = key
+        self.max_age_seconds = max_age_seconds
+        self.clock = clock
 
-    def signature(self, token: str) -> str:
-        return hmac.new(self.key, token.encode(), hashlib.sha256).hexdigest()[:32]
+    def signature(self, token: str, issued: str) -> str:
+        signed = f"{token}.{issued}".encode("utf-8", "surrogatepass")
+        return hmac.new(self.key, signed, hashlib.sha256).hexdigest()[:32]
 
     def issue(self) -> str:
-        token = secrets.token_hex(16)
-        return f"{token}.{self.signature(token)}"
+        token, issued = secrets.token_hex(16), format(int(self.clock()), "x")
+        return f"{token}.{issued}.{self.signature(token, issued)}"
 
     def valid(self, session_id: Any) -> bool:
-        if not isinstance(session_id, str) or session_id.count(".") != 1:
+        if not isinstance(session_id, str) or session_id.count(".") != 2:
             return False
-        token, signature = session_id.split(".")
-        return len(token) == 32 and same_secret(signature, self.signature(token))
+        token, issued, signature = session_id.split(".")
+        if len(token) != 32 or not same_secret(signature, self.signature(token, issued)):
+            return False
+        age = self.clock() - int(issued, 16)  # signed, so it is the hex we wrote
+        return 0 <= age < self.max_age_seconds
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -91,7 +119,11 @@ class GuardedSocketIOInput(SocketIOInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.guard = MessageGuard()
-        self.session_ids = SessionIds(secret_key("SESSION_SIGNING_KEY"))
+        self.session_ids = SessionIds(
+            secret_key("SESSION_SIGNING_KEY"),
+            max_age_seconds=_env_float("SESSION_MAX_HOURS", DEFAULT_MAX_HOURS) * 3600,
+        )
+        self.idle_seconds = _env_float("SESSION_IDLE_MINUTES", DEFAULT_IDLE_MINUTES) * 60
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(self.guard.wrap(on_new_message))
@@ -120,6 +152,8 @@ class GuardedSocketIOInput(SocketIOInput):
         async def session_request(sid: str, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if self.session_ids.valid(requested) else None
+            if session_id is not None and await self.idle_too_long(session_id):
+                session_id = None
             session_id = session_id or self.session_ids.issue()
             async with sio.session(sid, namespace=namespace) as session:
                 session["session_id"] = session_id
@@ -161,3 +195,14 @@ class GuardedSocketIOInput(SocketIOInput):
             self.guard.bind(app)
 
         return webhook
+
+    async def idle_too_long(self, session_id: str) -> bool:
+        """True when the conversation's last event is older than the idle limit."""
+        agent = getattr(getattr(self.guard.app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return False
+        tracker = await tracker_store.retrieve(session_id)
+        if tracker is None or not tracker.events:
+            return False  # nothing said yet: nothing to protect
+        return time.time() - tracker.events[-1].timestamp > self.idle_seconds

@@ -14,11 +14,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
 def find_entities(doc: Any, text: str) -> list[dict[str, Any]]:
@@ -81,6 +83,54 @@ class AccountEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             found = self.add_extractor_name(find_entities(doc, message.get(TEXT)))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+# What the featurizers read instead of an address or a code: which address or code it is
+# says nothing about what the learner wants, but its letters and digits would count as
+# words ("gmail", "ac.uk") and pull towards whichever intent had similar addresses.
+ADDRESS_LEMMA = "emailaddress"
+CODE_LEMMA = "onetimecode"
+
+
+def value_lemma(text: str) -> str | None:
+    """The stand-in lemma of a token that is an address or a (half) code, else None."""
+    if _looks_like_partial_address(text):
+        return ADDRESS_LEMMA
+    if text.isdigit() and len(text) in (3, 6):
+        return CODE_LEMMA
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class AccountValueLemmas(GraphComponent):
+    """Gives every address and code token one stand-in lemma, in training and in use, so
+    the classifier learns "a message with an address" rather than the addresses."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [Tokenizer]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> AccountValueLemmas:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            for token in message.get(TOKENS_NAMES[TEXT]) or []:
+                lemma = value_lemma(token.text)
+                if lemma is not None:
+                    token.lemma = lemma
         return messages
 
 

@@ -134,3 +134,22 @@ async def test_the_fourth_code_in_an_hour_is_refused(learner: ActionLearner) -> 
         await learner.run(ActionSendCode(), "yes", intent="affirm")
     )
     assert learner.slots["code_status"] == "limit"
+
+
+@pytest.mark.parametrize(
+    ("topic", "state"),
+    [
+        ("login", "duplicates_login"),
+        ("missing_courses", "duplicates_courses"),
+        ("second_account", "duplicates"),
+        (None, "duplicates"),
+    ],
+)
+async def test_a_likely_second_account_is_named_for_the_section(
+    learner: ActionLearner, topic: str | None, state: str
+) -> None:
+    """What follows a likely second account depends on the section (the stories): the login
+    walk still has steps 2 and 3, missing courses its last step."""
+    learner.slots["topic"] = topic
+    await learner.prove("emma.jones@yahoo.com")
+    assert learner.slots["account_state"] == state

@@ -1,6 +1,7 @@
 """Off-script turns: a side question is taken out of the history and the waiting question
 asked again; "how?" points to the step's page; "back to the steps" returns to the walk's
-last step; a "yes" taken back becomes the answer "no"."""
+last step; a "yes" taken back becomes the answer "no"; a fact tried on the way that didn't
+help makes the "no" the answer to the step before it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from actions.off_script import (
     HOW_TO,
     ActionBackToSteps,
     ActionExplainStep,
+    ActionNoToTheStepBefore,
     ActionResumeWalk,
     ActionTakeAsNo,
 )
@@ -170,3 +172,27 @@ async def test_the_problem_named_again_is_the_answer_no(domain: Domain) -> None:
     said, result = await run(domain, ActionTakeAsNo(), events)
     assert said == []
     assert result == [REWIND, ActionExecuted("action_listen"), as_no(again)]
+
+
+async def test_a_fact_tried_on_the_way_passes_the_no_to_the_step_before(domain: Domain) -> None:
+    """Step 1, an address whose organization requires SSO offered as something to try, "no":
+    both turns since step 1's question are undone and the "no" answers step 1."""
+    events = walk("utter_login_check_address")
+    events += [action("action_listen"), user("inform", "david.kim@stateuniversity.edu")]
+    events += [action("action_check_address"), bot("utter_domain_requires_sso")]
+    events += [action("utter_did_that_work"), bot("utter_did_that_work")]
+    no = user("deny", "no", message_id="turn-9")
+    events += [action("action_listen"), no]
+    said, result = await run(domain, ActionNoToTheStepBefore(), events)
+    assert said == []
+    assert result == [REWIND, REWIND, ActionExecuted("action_listen"), as_no(no)]
+
+
+async def test_a_fact_tried_before_any_walk_offers_a_person(domain: Domain) -> None:
+    events = [action("action_listen"), user("inform", "li.wei@northwind.edu")]
+    events += [action("action_check_address"), bot("utter_domain_requires_sso")]
+    events += [action("utter_did_that_work"), bot("utter_did_that_work")]
+    events += [action("action_listen"), user("deny", "no")]
+    said, result = await run(domain, ActionNoToTheStepBefore(), events)
+    assert said == ["utter_offer_ticket"]
+    assert result == []

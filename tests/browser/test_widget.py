@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from common.codes import find_code
+from rasa_addons.channels.socketio import SessionIds
 from stack.processes import Stack
 from tests.support.browser import (
     GREETING,
@@ -193,6 +195,63 @@ def test_start_over_begins_a_new_conversation(page: Page, web_url: str) -> None:
     widget.wait_for_bot(GREETING)
     expect(widget.bot_messages()).to_have_count(1)
     assert widget.session_id() != old_session
+
+
+def stored(page: Page) -> str:
+    return str(page.evaluate("() => JSON.stringify({ ...localStorage, ...sessionStorage })"))
+
+
+def test_start_over_typed_leaves_nothing_of_the_old_conversation(page: Page, web_url: str) -> None:
+    widget = open_widget(page, web_url)
+    widget.send("I can't log in")
+    widget.send("ben.okafor@gmail.com")
+    widget.wait_for_bot("6-digit code")
+    old_session = widget.session_id()
+    assert old_session
+    widget.send("start over")
+    widget.wait_for_bot(GREETING)
+    expect(widget.user_messages()).to_have_count(0)
+    assert widget.session_id() != old_session
+    kept = stored(page)
+    for trace in ("b***@gmail.com", "I can't log in", old_session):
+        assert trace not in kept, trace
+
+
+def test_a_shared_computer_shows_nothing_of_an_ended_conversation(
+    page: Page, web_url: str, stack: Stack
+) -> None:
+    """A learner proved an address and saw an account fact, then left. Their session has
+    since ended (it began more than SESSION_MAX_HOURS ago): the next person to open the page
+    gets a new conversation, and the browser keeps nothing of the old one."""
+    widget = open_widget(page, web_url)
+    widget.send("I can't log in")
+    widget.send("ben.okafor@gmail.com")
+    widget.click_reply("Yes, send the code")
+    widget.send(read_code_in_mailbox(page, "ben.okafor@gmail.com"))
+    widget.wait_for_bot("Google")
+    key = stack.config.secrets["SESSION_SIGNING_KEY"].encode()
+    ended = SessionIds(key, clock=lambda: time.time() - 13 * 3600).issue()
+    page.evaluate(
+        """(ended) => {
+          for (const name of Object.keys(localStorage)) {
+            const data = JSON.parse(localStorage.getItem(name));
+            if (!data || !data.sessionId) continue;
+            localStorage.setItem(name, JSON.stringify({ ...data, sessionId: ended }));
+          }
+        }""",
+        ended,
+    )
+    assert "Google" in stored(page) and ended in stored(page)
+    page.reload()
+    widget = Widget(page)
+    expect(widget.panel).to_be_visible()
+    widget.wait_online()
+    expect(widget.user_messages()).to_have_count(0)
+    expect(widget.log).not_to_contain_text("Google")
+    assert widget.session_id() not in (None, ended)
+    kept = stored(page)
+    for trace in ("Google", "b***@gmail.com", ended):
+        assert trace not in kept, trace
 
 
 def test_offline_message_is_sent_when_back_online(

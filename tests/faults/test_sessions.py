@@ -70,6 +70,16 @@ def test_other_ids_get_a_new_conversation(stack: Stack, requested: str | None) -
     assert confirmed_for(stack, issued) == issued
 
 
+def test_an_ended_session_gets_a_new_conversation(stack: Stack) -> None:
+    """An id the server signed, issued more than SESSION_MAX_HOURS (12) ago, is not resumed;
+    one issued an hour ago is."""
+    key = stack.config.secrets["SESSION_SIGNING_KEY"].encode()
+    ended = SessionIds(key, clock=lambda: time.time() - 13 * 3600).issue()
+    assert confirmed_for(stack, ended) != ended
+    recent = SessionIds(key, clock=lambda: time.time() - 3600).issue()
+    assert confirmed_for(stack, recent) == recent
+
+
 def test_an_altered_id_gets_a_new_conversation(stack: Stack) -> None:
     issued = confirmed_for(stack, None)
     last = issued[-1]

@@ -13,7 +13,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_addons.turns import replies_given, turn_id
-from stack.learner import RestLearner, SocketLearner, new_turn
+from stack.learner import RestLearner, SocketLearner, new_turn, reply_texts
 from stack.processes import Stack
 
 
@@ -39,6 +39,20 @@ def test_a_repeated_rest_turn_is_answered_from_the_first_time(stack: Stack) -> N
     assert len(user_events(learner)) == 2
     # The next new turn carries on from where the conversation is.
     assert learner.say("no")
+
+
+def test_a_replayed_turn_shows_addresses_masked(stack: Stack) -> None:
+    """A turn id kept in a browser (the widget keeps them) brings back no more than the
+    browser kept: the learner's address is masked in the replayed replies."""
+    learner = RestLearner(stack.config)
+    learner.say("I can't log in")
+    turn = new_turn()
+    first = reply_texts(learner.replies_to("my email is ben.okafor@gmail.com", turn))
+    assert any("ben.okafor@gmail.com" in text for text in first)
+    again = reply_texts(learner.replies_to("my email is ben.okafor@gmail.com", turn))
+    assert len(again) == len(first)
+    assert not any("ben.okafor" in text for text in again)
+    assert any("b***@gmail.com" in text for text in again)
 
 
 def test_the_same_turn_sent_twice_at_once_is_handled_once(stack: Stack) -> None:

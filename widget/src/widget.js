@@ -512,6 +512,12 @@ class ChatWidget {
 
   receive(data) {
     if (!data || typeof data !== "object") return;
+    // "Start over" typed by the learner: the assistant asks for a fresh conversation, and
+    // the old one goes from the page and the browser's storage as with the button.
+    if (data.start_over === true) {
+      this.startOver();
+      return;
+    }
     const key = replyKey(data);
     if (key !== null) {
       // A replay after a re-send repeats replies already shown.
@@ -569,6 +575,10 @@ class ChatWidget {
     socket.on("session_confirm", (sessionId) => {
       const id = typeof sessionId === "string" ? sessionId : sessionId && sessionId.session_id;
       if (!id) return;
+      // The server gives a new session when the stored one has ended (idle, too old): what
+      // was said in it is no longer shown or kept, so the next person at this computer
+      // cannot read it.
+      if (this.state.sessionId && id !== this.state.sessionId) this.forgetConversation();
       this.state.sessionId = id;
       this.confirmed = true;
       this.persist();
@@ -594,17 +604,22 @@ class ChatWidget {
     window.addEventListener("offline", () => this.setStatus("offline", "Offline: trying to reconnect"));
   }
 
-  startOver() {
+  // Nothing of the conversation stays on the page or in the browser's storage.
+  forgetConversation() {
     clearTimeout(this.retryTimer);
     this.typing.hidden = true;
     this.setNotice("");
     this.pending = [];
     this.abandoned = [];
     this.store.savePending(this.pending);
-    // No session id: the server issues a new one, a new conversation.
     this.state = { sessionId: null, history: [], seen: [], unread: 0, open: this.isOpen() };
     this.persist();
     this.renderHistory();
+  }
+
+  startOver() {
+    // No session id: the server issues a new one, a new conversation.
+    this.forgetConversation();
     this.greeted = false;
     // A fresh socket joins only the new session's room.
     this.socket.disconnect();

@@ -1,0 +1,1 @@
+"""Command-line jobs the Makefile runs with `python -m scripts.<name>`."""
