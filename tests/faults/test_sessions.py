@@ -34,8 +34,9 @@ def test_a_signed_session_resumes_its_conversation(stack: Stack) -> None:
     with SocketLearner(stack.config) as first:
         first.say("I can't log in")
         issued = first.sender
-    token, signature = issued.split(".")
+    token, issued_at, signature = issued.split(".")
     assert len(token) == len(signature) == 32
+    assert abs(int(issued_at, 16) - time.time()) < 600
     with SocketLearner(stack.config, sender=issued) as again:
         assert again.sender == issued
         again.say("hi")
