@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stack.learner import RestLearner
+from stack.learner import RestLearner, widget_payload
 from stack.processes import ROOT, StackConfig, running
 
 CODE = "<code from the outbox>"
@@ -118,6 +118,8 @@ def record(chat: RestLearner, address: str | None, messages: list[str]) -> list[
             shown = f"{message}  _(the code from the demo outbox)_"
         lines.append(f"> **Learner:** {shown}  ")
         for reply in chat.replies_to(message):
+            if widget_payload(reply):
+                continue
             text = (reply.get("text") or "").replace("\n", "  \n> ")
             buttons = " ".join(f"`[{b['title']}]`" for b in reply.get("buttons") or [])
             lines.append(f"> **Assistant:** {text} {buttons}".rstrip() + "  ")

@@ -124,7 +124,15 @@ def replies_from(answer: Any) -> list[Reply]:
 
 
 def reply_texts(replies: Iterable[Mapping[str, Any]]) -> list[str]:
-    return [str(reply.get("text") or "") for reply in replies]
+    """The text of each reply there is something to read in: a payload for the widget only
+    (`start_over`) has none, and a learner never sees it."""
+    return [str(reply.get("text") or "") for reply in replies if not widget_payload(reply)]
+
+
+def widget_payload(reply: Mapping[str, Any]) -> bool:
+    """A reply with no text, buttons or image: data for the widget, such as `start_over`."""
+    shown = ("text", "buttons", "quick_replies", "image", "attachment")
+    return not any(reply.get(key) for key in shown) and ("custom" in reply or "start_over" in reply)
 
 
 @functools.cache
