@@ -92,12 +92,14 @@ def _limited(refusal: Refusal) -> ApiError:
 
 
 class SafeAccessLogger(AbstractAccessLogger):
-    """Access log without query strings, because ``/outbox?to=`` carries an address."""
+    """Access log of routes, not paths: ``/outbox?to=`` carries an address and
+    ``/conversations/{conversation_id}`` a conversation, and neither may outlive a "forget"."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
-        )
+        match_info = getattr(request, "match_info", None)
+        resource = match_info.route.resource if match_info is not None else None
+        route = resource.canonical if resource is not None else "(no route)"
+        self.logger.info("%s %s %s %.1fms", request.method, route, response.status, time * 1000)
 
 
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -38,3 +38,53 @@ async def test_without_a_token_the_routes_are_off() -> None:
             response = await client.get(path, headers={"Authorization": "Bearer "})
             assert response.status == 503
             assert "data-measure" not in await response.text()
+
+
+async def sign_in(client: TestClient, token: str) -> tuple[int, str | None]:
+    """Status of the sign-in form's answer and the session cookie it set, if any."""
+    response = await client.post("/insights/login", data={"token": token}, allow_redirects=False)
+    cookie = response.cookies.get("insights_session")
+    return response.status, cookie.value if cookie else None
+
+
+async def test_each_sign_in_is_its_own_session_and_logout_ends_it(tmp_path: Path) -> None:
+    app = make_app("http://127.0.0.1:5005", None, InsightsConfig(TOKEN, str(tmp_path / "t.db")))
+    async with TestClient(TestServer(app)) as client:
+        status, first = await sign_in(client, TOKEN)
+        _, second = await sign_in(client, TOKEN)
+        assert status == 303 and first and second and first != second
+        assert TOKEN not in first
+        client.session.cookie_jar.clear()
+        for session in (first, second):
+            page = await client.get("/insights", headers={"Cookie": f"insights_session={session}"})
+            assert page.status == 200
+        await client.post(
+            "/insights/logout",
+            headers={"Cookie": f"insights_session={first}"},
+            allow_redirects=False,
+        )
+        ended = await client.get("/insights", headers={"Cookie": f"insights_session={first}"})
+        still = await client.get("/insights", headers={"Cookie": f"insights_session={second}"})
+        assert (ended.status, still.status) == (401, 200)
+
+
+async def test_the_session_cookie_is_strict_and_http_only(tmp_path: Path) -> None:
+    app = make_app("http://127.0.0.1:5005", None, InsightsConfig(TOKEN, str(tmp_path / "t.db")))
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post(
+            "/insights/login", data={"token": TOKEN}, allow_redirects=False
+        )
+        cookie = response.cookies["insights_session"]
+        assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        assert cookie["path"] == "/insights" and int(cookie["max-age"]) == 8 * 3600
+
+
+async def test_wrong_tokens_are_limited_per_client(tmp_path: Path) -> None:
+    """After five wrong tokens in a minute even the right one is refused (a guesser cannot
+    tell which guess was right)."""
+    app = make_app("http://127.0.0.1:5005", None, InsightsConfig(TOKEN, str(tmp_path / "t.db")))
+    async with TestClient(TestServer(app)) as client:
+        for guess in range(5):
+            assert (await sign_in(client, f"guess-{guess}"))[0] == 401
+        status, cookie = await sign_in(client, TOKEN)
+        assert (status, cookie) == (429, None)

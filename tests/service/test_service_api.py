@@ -335,3 +335,15 @@ async def test_logs_hold_no_addresses_codes_or_tokens(
     assert "a***@example.com" in text
     for secret in (REGISTERED, "chloe.martin", code, token, "/reset/"):
         assert secret not in text
+
+
+async def test_the_access_log_names_routes_not_conversations(
+    account_service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await account_service.call("DELETE", "/conversations/conv-to-forget-4711")
+    await account_service.call("GET", "/outbox", params={"to": REGISTERED})
+    text = caplog.text
+    assert "DELETE /conversations/{conversation_id} 200" in text
+    assert "GET /outbox 200" in text
+    assert "conv-to-forget-4711" not in text and REGISTERED not in text
