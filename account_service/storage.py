@@ -204,6 +204,8 @@ class Storage:
         conn.row_factory = sqlite3.Row
         # A commit without a disk flush takes the same few microseconds for every request.
         conn.execute("PRAGMA journal_mode = WAL")
+        # Deleted rows are overwritten, not left in free pages ("forget" means forgotten).
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         ticket_columns = {row["name"] for row in conn.execute("PRAGMA table_info(tickets)")}
         if "transcript" in ticket_columns:  # the one-row-per-request layout of older databases
@@ -641,4 +643,7 @@ class Storage:
                     f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,)
                 )
                 deleted[key] = cursor.rowcount
+        # The write-ahead log still holds the pages as they were before: copy it into the
+        # database and empty it.
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted

@@ -53,14 +53,20 @@ def forget_tracker(db: str, sender_id: str) -> int:
     try:
         if not sqlalchemy.inspect(engine).has_table("events"):
             return 0
+        sqlite = engine.dialect.name == "sqlite"
         with engine.begin() as connection:
+            if sqlite:  # deleted rows overwritten, not left in free pages
+                connection.exec_driver_sql("PRAGMA secure_delete = ON")
             # The support insights' summary rows of this conversation go with it.
             forget_insights(connection, sender_id)
             result = connection.execute(
                 sqlalchemy.text("DELETE FROM events WHERE sender_id = :sender"),
                 {"sender": sender_id},
             )
-            return int(result.rowcount)
+        if sqlite:  # the write-ahead log still holds the pages as they were: empty it
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(result.rowcount)
     finally:
         engine.dispose()
 

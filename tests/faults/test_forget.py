@@ -93,3 +93,21 @@ def test_forget_needs_a_sender() -> None:
     )
     assert result.returncode != 0
     assert "usage: make forget SENDER=" in result.stderr
+
+
+def test_nothing_of_a_forgotten_conversation_is_left_in_any_file(stack: Stack) -> None:
+    """After `make forget`, no file of the stack (databases, their journals, logs) holds the
+    conversation's id, its address or its client's network address."""
+    address = unique_address("forget-everywhere")
+    chat = chat_with_code_and_ticket(stack, address)
+    result = forget(stack, chat.sender)
+    assert result.returncode == 0, result.stderr
+    traces = {chat.sender.encode(), address.encode(), chat.client.encode()}
+    config = stack.config
+    found = []
+    for directory in {config.var_dir, config.logs}:
+        for path in directory.rglob("*"):
+            if path.is_file() and path.name != "secrets.env":
+                data = path.read_bytes()
+                found += [f"{trace.decode()} in {path.name}" for trace in traces if trace in data]
+    assert found == []
