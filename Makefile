@@ -27,7 +27,7 @@ help:
 	@echo "make shell  - chat with the assistant in the terminal (numbered buttons; /stop ends it)"
 	@echo "make train  - train the model if data or config changed"
 	@echo "make forget SENDER=<id> - delete one conversation (tracker + account-service records)"
-	@echo "make eval / make bench / make cluster / make transcripts / make abuse-report - see README"
+	@echo "make eval / make bench / make cluster / make transcripts / make abuse-report / make fuzz - see README"
 
 $(INSTALLED): requirements.lock scripts/bootstrap.sh
 	scripts/bootstrap.sh
