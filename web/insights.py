@@ -66,7 +66,9 @@ class AgentSessions:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._expires: dict[str, float] = {}
-        self._attempts = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        # The limiter holds its storage by a weak reference only: kept here.
+        self._attempts_storage = storage.MemoryStorage()
+        self._attempts = strategies.MovingWindowRateLimiter(self._attempts_storage)
 
     def start(self) -> str:
         now = self._clock()
