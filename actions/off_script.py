@@ -69,6 +69,15 @@ def split_at_latest_message(
     return (events[: users[-1]], events[users[-1] :]) if users else (events, [])
 
 
+def step_questions_asked(events: list[dict[str, Any]]) -> list[int]:
+    """Where in `events` the assistant asked a step's question ("did that work?")."""
+    return [
+        i
+        for i, e in enumerate(events)
+        if e.get("event") == "bot" and response_name(e) in STEP_QUESTIONS
+    ]
+
+
 def bot_messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in events if e.get("event") == "bot" and response_name(e)]
 
@@ -167,11 +176,7 @@ class ActionBackToSteps(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         events = session_history(tracker)
-        asked = [
-            i
-            for i, e in enumerate(events)
-            if e.get("event") == "bot" and response_name(e) in STEP_QUESTIONS
-        ]
+        asked = step_questions_asked(events)
         if not asked:
             dispatcher.utter_message(response="utter_what_next")
             return []
@@ -220,11 +225,7 @@ class ActionNoToTheStepBefore(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         events = session_history(tracker)
-        asked = [
-            i
-            for i, e in enumerate(events)
-            if e.get("event") == "bot" and response_name(e) in STEP_QUESTIONS
-        ]
+        asked = step_questions_asked(events)
         if len(asked) < 2:
             dispatcher.utter_message(response="utter_offer_ticket")
             return []
