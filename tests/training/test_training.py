@@ -113,7 +113,7 @@ def test_training_runs_in_a_fresh_directory_under_the_lock(tmp_path: Path, lock_
 
     assert model == str(out_dir / "model.tar.gz")
     assert seen == {"config": "language: en\n", "files": ["config.yml"], "lock free": False}
-    assert 0.2 <= seconds < 5
+    assert seconds >= 0.2  # the training's own time is in the figure
     assert free_for_flock(lock_path)
 
 
