@@ -214,6 +214,32 @@ def kept_user_messages(page: Page) -> int:
     )
 
 
+def test_start_over_typed_leaves_nothing_of_the_old_conversation(page: Page, web_url: str) -> None:
+    widget = open_widget(page, web_url)
+    widget.send("I can't log in")
+    widget.send("ben.okafor@gmail.com")
+    widget.wait_for_bot("6-digit code")
+    old_session = widget.session_id()
+    assert old_session
+    # Not `widget.send`: the reply clears the log, so the typed message may be gone before
+    # a check that it was shown.
+    widget.input.fill("start over")
+    widget.input.press("Enter")
+    expect(widget.user_messages()).to_have_count(0)
+    widget.wait_for_bot(GREETING)
+    page.wait_for_function(
+        """(old) => Object.values(localStorage).some((value) => {
+            try { const id = JSON.parse(value).sessionId; return id && id !== old; }
+            catch { return false; }
+        })""",
+        arg=old_session,
+    )
+    kept = stored(page)
+    for trace in ("b***@gmail.com", old_session):
+        assert trace not in kept, trace
+    assert kept_user_messages(page) == 0
+
+
 def test_a_shared_computer_shows_nothing_of_an_ended_conversation(
     page: Page, web_url: str, stack: Stack
 ) -> None:
