@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
@@ -81,6 +81,27 @@ class ClusterConfig:
             "web_port": free_port(),
         }
         return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+    @classmethod
+    def saved(cls, var_dir: Path) -> ClusterConfig:
+        """The ports and settings a cluster was started with (var_dir/cluster.json, written
+        by `start`), for tools that reach a running cluster, such as `make forget`."""
+        path = var_dir / "cluster.json"
+        if not path.exists():
+            raise FileNotFoundError(f"no cluster was started from {var_dir} ({path} is missing)")
+        data = json.loads(path.read_text())
+        defaults = cls()
+        values: dict[str, object] = {}
+        for name in (item.name for item in fields(cls)):
+            if name not in data or name == "var_dir":
+                continue
+            default, value = getattr(defaults, name), data[name]
+            if isinstance(default, Path):
+                value = Path(value)
+            elif isinstance(default, tuple):
+                value = tuple(value)
+            values[name] = value
+        return cls(var_dir=var_dir, **values)  # type: ignore[arg-type]
 
     @cached_property
     def secrets(self) -> dict[str, str]:

@@ -8,6 +8,12 @@ left as they are. The tracker store and the account service come from the enviro
 the key is the one `make run` generated in var/secrets.env. TRACKER_DB is
 the path of a SQLite file or a SQLAlchemy URL (e.g. the cluster's
 postgresql://user:password@127.0.0.1:6432/rasa).
+
+`--cluster` (`make forget SENDER=<id> CLUSTER=1`) forgets in a running `make cluster`
+instead: its PostgreSQL tracker store and its account service, with the ports it was
+started with and its own secrets (var/cluster, or $CLUSTER_VAR_DIR). Its Redis needs
+nothing: rate-limit windows are keyed by hashes (rasa_addons/channels/guard.py) and a
+conversation's lock lives only while one of its messages is handled.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from stack.secrets import secrets_path, stored
 
 DEFAULT_TRACKER_DB = "var/tracker.db"
 DEFAULT_VAR_DIR = Path("var")
+DEFAULT_CLUSTER_VAR_DIR = Path("var") / "cluster"
 KEY = "ACCOUNT_SERVICE_API_KEY"
 
 
@@ -85,6 +92,19 @@ def forget(sender_id: str, db: str, client: AccountClient) -> Forgotten:
     return Forgotten(tracker_events=forget_tracker(db, sender_id), account_records=records)
 
 
+def cluster_settings(var_dir: Path, environ: dict[str, str]) -> str:
+    """Points `environ` at a running cluster's account service (URL and key); returns its
+    tracker store's URL, password included. The keys are read as the cluster's programs
+    read them: from the environment, else the cluster's secrets file."""
+    from cluster.config import ClusterConfig
+
+    config = ClusterConfig.saved(var_dir)
+    environ["ACCOUNT_SERVICE_URL"] = config.account_url
+    environ[KEY] = config.api_key
+    url = sqlalchemy.engine.make_url(config.postgres_url).set(password=config.postgres_password)
+    return url.render_as_string(hide_password=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sender", help="the conversation (sender) id to forget")
@@ -96,10 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--account-service", help="base URL (default: $ACCOUNT_SERVICE_URL)")
     parser.add_argument("--api-key", help="account service key (default: $ACCOUNT_SERVICE_API_KEY)")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="forget in the running `make cluster` (its PostgreSQL and account service; "
+        "its directory: $CLUSTER_VAR_DIR or var/cluster)",
+    )
     args = parser.parse_args(argv)
     if not args.sender.strip():
         parser.error("SENDER must not be empty")
     environ = dict(os.environ)
+    if args.cluster:
+        var_dir = Path(environ.get("CLUSTER_VAR_DIR") or DEFAULT_CLUSTER_VAR_DIR)
+        try:
+            args.tracker_db = cluster_settings(var_dir, environ)
+        except FileNotFoundError as problem:
+            parser.error(f"{problem}: start it with `make cluster`")
     if args.account_service:
         environ["ACCOUNT_SERVICE_URL"] = args.account_service
     environ[KEY] = (

@@ -212,6 +212,17 @@ def client_id(peer: str, forwarded_for: str | None) -> str:
     return hmac.new(key, network.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
 
 
+def sender_key(sender: str) -> str:
+    """The key a conversation's rate limits count by: a keyed hash of its id, not the id.
+
+    In the cluster the windows live in Redis for up to a minute after a message; with the
+    conversation id as their key, `make forget` would leave it there. The hash keeps the
+    limit (forgetting must not reset it, as in the account service) and names nobody.
+    """
+    key = hmac.new(secret_key("CLIENT_ID_KEY"), b"rate-limit-senders", hashlib.sha256).digest()
+    return hmac.new(key, sender.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+
+
 class SweptMemoryStorage(storage.MemoryStorage):  # type: ignore[misc]
     """limits' in-memory storage, its expired window entries swept every few seconds
     instead of 10 ms after every hit. Each sweep reads every entry of every window: 6 ms
@@ -236,7 +247,9 @@ class SweptMemoryStorage(storage.MemoryStorage):  # type: ignore[misc]
 
 class RateLimits:
     """Moving-window limits per conversation and per client id, kept in the storage named by
-    env RATE_LIMIT_STORAGE_URL (one server: memory; replicas: a shared Redis).
+    env RATE_LIMIT_STORAGE_URL (one server: memory; replicas: a shared Redis). Both are
+    counted by keyed hashes (`sender_key`, `client_id`): no window names a conversation or
+    a network address.
 
     The storage calls are synchronous: in memory, or one round trip to a local Redis.
     """
@@ -252,8 +265,9 @@ class RateLimits:
     def retry_after(self, sender: str, client: str) -> int | None:
         """Counts a message; None if it may go through, else the seconds to wait. Refused
         messages are not counted, so a client that keeps flooding is let in once it waits."""
+        conversation = sender_key(sender)
         checks: list[tuple[RateLimitItem, str, str]] = [
-            *((item, "sender", sender) for item in PER_SENDER_LIMITS),
+            *((item, "sender", conversation) for item in PER_SENDER_LIMITS),
             *((item, "client", client) for item in PER_CLIENT_LIMITS),
         ]
         for item, kind, key in checks:

@@ -1,4 +1,5 @@
-"""Two Rasa replicas sharing PostgreSQL and Redis behind nginx: consistency, widget path, failover.
+"""Two Rasa replicas sharing PostgreSQL and Redis behind nginx: consistency, widget path,
+signed sessions, `make forget`, failover.
 
 One cluster serves the whole module; the failover test, which kills and restarts processes,
 runs last.
@@ -9,15 +10,22 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
+from account_service.mailbox import canonical_mailbox
 from cluster.crash import run_once
+from cluster.postgres import postgres_home
 from cluster.processes import Cluster
+from common.addresses import normalize_email
+from common.clients import client_network
 from rasa_addons.channels.guard import PER_SENDER_LIMITS
 from stack.learner import (
     Endpoints,
@@ -28,7 +36,22 @@ from stack.learner import (
     new_sender,
     webhook_url,
 )
-from tests.support.cluster import events, replica_learner, user_texts
+from tests.support.addresses import unique_address
+from tests.support.cluster import (
+    events,
+    postgres_dump,
+    redis_contents,
+    replica_learner,
+    stored_user_texts,
+    user_texts,
+)
+from tests.support.forget import (
+    chat_with_code_and_ticket,
+    make_forget,
+    traces_in,
+    traces_in_files,
+)
+from tests.support.sessions import FOREIGN_IDS, aged_ids, altered, confirmed_for
 
 MASK = re.compile(r"\b\d{6}\b|CS-\d+")
 
@@ -198,6 +221,138 @@ def test_the_insights_page_reads_the_clusters_conversations(cluster: Cluster) ->
         raise AssertionError("the page answered without the agent credential")
     except urllib.error.HTTPError as refused:
         assert refused.code == 401
+
+
+def _assistants(cluster: Cluster) -> dict[str, Endpoints]:
+    """Each replica on its own, and nginx in front of both."""
+    config = cluster.config
+    urls = {"replica 1": config.rasa_url(0), "replica 2": config.rasa_url(1)}
+    urls["nginx"] = config.public_url
+    return {name: Endpoints(url, config.account_url, config.api_key) for name, url in urls.items()}
+
+
+def test_a_session_issued_by_one_replica_is_resumed_by_the_other_and_through_nginx(
+    cluster: Cluster,
+) -> None:
+    """The replicas sign with one key: an id one issued is good on the other, an altered
+    copy of it on none."""
+    assistants = _assistants(cluster)
+    with SocketLearner(assistants["replica 1"]) as first:
+        first.say("I can't log in")
+        issued = first.sender
+    with SocketLearner(assistants["replica 2"], sender=issued) as again:
+        assert again.sender == issued
+        again.say("hi")
+    assert stored_user_texts(cluster, issued, 2) == ["I can't log in", "hi"]
+    assert confirmed_for(assistants["nginx"], issued) == issued
+    changed = altered(issued)
+    for name, assistant in assistants.items():
+        assert confirmed_for(assistant, changed) not in (changed, issued), name
+
+
+def _log_sizes(logs: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_size for path in logs.glob("*.log")}
+
+
+def _written_since(logs: Path, sizes: dict[str, int]) -> dict[str, str]:
+    """What each log file gained since `sizes` were taken."""
+    written = {}
+    for path in logs.glob("*.log"):
+        with path.open("rb") as log:
+            log.seek(sizes.get(path.name, 0))
+            written[path.name] = log.read().decode(errors="replace")
+    return written
+
+
+@pytest.mark.parametrize("requested", FOREIGN_IDS)
+def test_other_ids_get_a_new_session_in_the_cluster_never_an_error(
+    cluster: Cluster, requested: str | None
+) -> None:
+    """Through nginx a tampered, foreign or non-ASCII id gets a new session (no 5xx, no
+    traceback in a replica's log), and the new id is good on each replica."""
+    assistants = _assistants(cluster)
+    logs = cluster.config.var_dir / "logs"
+    sizes = _log_sizes(logs)
+    # nginx sees every polling request after a session's first as from 127.0.0.1, one
+    # client under its socket.io limit (10/s, burst 40): the tests pass it sparingly.
+    issued = confirmed_for(assistants.pop("nginx"), requested)
+    assert issued != requested
+    for name, assistant in assistants.items():
+        assert confirmed_for(assistant, issued) == issued, name
+    written = _written_since(logs, sizes)
+    socketio = [line for line in written["nginx-access.log"].splitlines() if "/socket.io/" in line]
+    assert socketio, "the requests did not pass through nginx"
+    assert [line for line in socketio if line.split()[1].startswith("5")] == []
+    for name, text in written.items():
+        if name.startswith("rasa-"):
+            assert "Traceback" not in text and "ERROR" not in text, text
+
+
+def test_an_ended_session_is_refused_by_every_replica(cluster: Cluster) -> None:
+    """An id signed with the cluster's key more than SESSION_MAX_HOURS (12) ago gets a new
+    session from either replica and through nginx; one signed an hour ago is resumed."""
+    ended, recent = aged_ids(cluster.config.secrets["SESSION_SIGNING_KEY"])
+    for name, assistant in _assistants(cluster).items():
+        assert confirmed_for(assistant, ended) != ended, name
+        if name != "nginx":  # passed sparingly (see above)
+            assert confirmed_for(assistant, recent) == recent, name
+
+
+def test_make_forget_leaves_nothing_of_a_conversation_in_the_cluster(cluster: Cluster) -> None:
+    """Two conversations through nginx, each with a code mail and a ticket; `make forget
+    CLUSTER=1` forgets one. Then neither PostgreSQL (every database, dumped), nor Redis
+    (every key and value), nor the account service's database, nor any log of the cluster
+    holds its id, its address (as typed, as stored, as its canonical mailbox) or its
+    client's IPv6 address or /64 network; the other conversation is all there."""
+    config = cluster.config
+    public = _assistants(cluster)["nginx"]
+    gone_address = f"Forget.Cluster.{uuid.uuid4().hex[:8]}@gmail.com"
+    gone_client = (
+        "2001:db8:" + ":".join(f"{secrets.randbelow(0xFFFF) + 1:x}" for _ in range(2)) + "::17"
+    )
+    kept_address = unique_address("keep-cluster")
+    gone = chat_with_code_and_ticket(public, gone_address, client=gone_client)
+    kept = chat_with_code_and_ticket(public, kept_address)
+    kept_rows = events(cluster, kept.sender)
+    assert events(cluster, gone.sender) and kept_rows
+
+    result = make_forget(gone.sender, "CLUSTER=1", env={"CLUSTER_VAR_DIR": str(config.var_dir)})
+    assert result.returncode == 0, result.stderr
+    assert "1 tickets" in result.stdout and "1 outbox" in result.stdout, result.stdout
+
+    network = client_network(gone_client)
+    traces = [
+        gone.sender,
+        gone_address,
+        normalize_email(gone_address),
+        canonical_mailbox(gone_address),
+        gone_client,
+        network,
+        network.split("/")[0],  # the network's first four groups, however it is written
+    ]
+    assert len(set(traces)) == len(traces)
+    dump = postgres_dump(cluster)
+    stored = redis_contents(cluster)
+    in_redis = b"\n".join(
+        part for keys in stored.values() for key, value in keys.items() for part in (key, *value)
+    )
+    found = traces_in(dump, traces, "PostgreSQL")
+    found += traces_in(in_redis, traces, "Redis")
+    found += traces_in_files([config.var_dir], traces, skip=[postgres_home(config.var_dir)])
+    assert found == []
+
+    # The searches see what is there: the kept conversation in PostgreSQL and in the account
+    # service's database; rate-limit windows of these messages in Redis, keyed by no
+    # conversation id, the kept one's included.
+    assert kept.sender.encode() in dump and kept_address.encode() in dump
+    assert traces_in_files([config.var_dir], [kept_address]) != []
+    assert any(key.startswith(b"LIMITER/sender/") for keys in stored.values() for key in keys)
+    assert kept.sender.encode() not in in_redis
+
+    assert events(cluster, gone.sender) == []
+    assert gone.outbox(gone_address) == []
+    assert events(cluster, kept.sender) == kept_rows
+    assert len(kept.outbox(kept_address)) == 1
 
 
 def test_no_turn_is_lost_or_doubled_when_a_replica_and_an_action_server_die(

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
-from stack.learner import RestLearner
 from stack.processes import ROOT, Stack, free_port
 from tests.support.addresses import unique_address
-
-
-def chat_with_code_and_ticket(stack: Stack, address: str) -> RestLearner:
-    chat = RestLearner(stack.config)
-    chat.say("I can't log in")
-    chat.say(f"my email is {address}")
-    assert "is on its way" in chat.text("yes, send the code")
-    assert "your ticket number is CS-" in chat.text("/request_human")
-    return chat
+from tests.support.forget import chat_with_code_and_ticket, make_forget, traces_in_files
 
 
 def forget(
@@ -24,31 +14,16 @@ def forget(
 ) -> subprocess.CompletedProcess[str]:
     config = stack.config
     env = {
-        **os.environ,
         "ACCOUNT_SERVICE_URL": account_url or config.account_url,
         "ACCOUNT_SERVICE_API_KEY": config.api_key,
     }
-    return subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "forget",
-            f"SENDER={sender}",
-            f"TRACKER_DB={config.tracker_db}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return make_forget(sender, f"TRACKER_DB={config.tracker_db}", env=env)
 
 
 def test_forget_one_conversation(stack: Stack) -> None:
     gone_address, kept_address = unique_address("forget"), unique_address("keep")
-    gone = chat_with_code_and_ticket(stack, gone_address)
-    kept = chat_with_code_and_ticket(stack, kept_address)
+    gone = chat_with_code_and_ticket(stack.config, gone_address)
+    kept = chat_with_code_and_ticket(stack.config, kept_address)
     kept_events = kept.events()
     assert gone.events() and kept_events
 
@@ -73,7 +48,7 @@ def test_forget_one_conversation(stack: Stack) -> None:
 
 def test_forget_deletes_nothing_when_the_account_service_is_away(stack: Stack) -> None:
     address = unique_address("forget-later")
-    chat = chat_with_code_and_ticket(stack, address)
+    chat = chat_with_code_and_ticket(stack.config, address)
     events = chat.events()
     result = forget(stack, chat.sender, account_url=f"http://127.0.0.1:{free_port()}")
     assert result.returncode != 0
@@ -99,15 +74,9 @@ def test_nothing_of_a_forgotten_conversation_is_left_in_any_file(stack: Stack) -
     """After `make forget`, no file of the stack (databases, their journals, logs) holds the
     conversation's id, its address or its client's network address."""
     address = unique_address("forget-everywhere")
-    chat = chat_with_code_and_ticket(stack, address)
+    chat = chat_with_code_and_ticket(stack.config, address)
     result = forget(stack, chat.sender)
     assert result.returncode == 0, result.stderr
-    traces = {chat.sender.encode(), address.encode(), chat.client.encode()}
     config = stack.config
-    found = []
-    for directory in {config.var_dir, config.logs}:
-        for path in directory.rglob("*"):
-            if path.is_file() and path.name != "secrets.env":
-                data = path.read_bytes()
-                found += [f"{trace.decode()} in {path.name}" for trace in traces if trace in data]
-    assert found == []
+    traces = [chat.sender, address, chat.client]
+    assert traces_in_files([config.var_dir, config.logs], traces) == []

@@ -4,20 +4,19 @@ conversation, and a socket cannot write into a conversation it was not given."""
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from typing import Any
 
 import pytest
 
-from rasa_addons.channels.socketio import SessionIds
+from common.addresses import mask_email
 from stack.learner import SocketLearner
 from stack.processes import Stack
+from tests.support.addresses import unique_address
+from tests.support.sessions import FOREIGN_IDS, aged_ids, altered, confirmed_for, move_back
 
-
-def confirmed_for(stack: Stack, requested: str | None) -> str:
-    with SocketLearner(stack.config, sender=requested) as learner:
-        return learner.sender
+# SESSION_IDLE_MINUTES as the stack runs it (the default, 30).
+IDLE_LIMIT_SECONDS = 30 * 60
 
 
 def user_events(learner: SocketLearner, count: int) -> list[dict[str, Any]]:
@@ -44,48 +43,60 @@ def test_a_signed_session_resumes_its_conversation(stack: Stack) -> None:
     assert [user["text"] for user in users] == ["I can't log in", "hi"]
 
 
-@pytest.mark.parametrize(
-    "requested",
-    [
-        None,
-        "learner-1234",
-        "not.signed",
-        f"{secrets.token_hex(16)}.{'0' * 32}",
-        SessionIds(b"another server's key").issue(),
-        f"{'é' * 32}.{'ü' * 32}",
-        secrets.token_hex(16) + "." + "\udcff" * 32,
-    ],
-    ids=[
-        "missing",
-        "unsigned",
-        "malformed",
-        "bad-signature",
-        "foreign-key",
-        "non-ascii",
-        "surrogates",
-    ],
-)
+@pytest.mark.parametrize("requested", FOREIGN_IDS)
 def test_other_ids_get_a_new_conversation(stack: Stack, requested: str | None) -> None:
-    issued = confirmed_for(stack, requested)
+    issued = confirmed_for(stack.config, requested)
     assert issued != requested
-    assert confirmed_for(stack, issued) == issued
+    assert confirmed_for(stack.config, issued) == issued
 
 
 def test_an_ended_session_gets_a_new_conversation(stack: Stack) -> None:
     """An id the server signed, issued more than SESSION_MAX_HOURS (12) ago, is not resumed;
     one issued an hour ago is."""
-    key = stack.config.secrets["SESSION_SIGNING_KEY"].encode()
-    ended = SessionIds(key, clock=lambda: time.time() - 13 * 3600).issue()
-    assert confirmed_for(stack, ended) != ended
-    recent = SessionIds(key, clock=lambda: time.time() - 3600).issue()
-    assert confirmed_for(stack, recent) == recent
+    ended, recent = aged_ids(stack.config.secrets["SESSION_SIGNING_KEY"])
+    assert confirmed_for(stack.config, ended) != ended
+    assert confirmed_for(stack.config, recent) == recent
 
 
 def test_an_altered_id_gets_a_new_conversation(stack: Stack) -> None:
-    issued = confirmed_for(stack, None)
-    last = issued[-1]
-    altered = issued[:-1] + ("0" if last != "0" else "1")
-    assert confirmed_for(stack, altered) not in (altered, issued)
+    issued = confirmed_for(stack.config, None)
+    changed = altered(issued)
+    assert confirmed_for(stack.config, changed) not in (changed, issued)
+
+
+def test_a_session_idle_past_the_limit_starts_a_new_conversation(stack: Stack) -> None:
+    """Two learners give their address and are offered a code. One conversation is made to
+    look idle for 31 minutes in the stack's own tracker store (SESSION_IDLE_MINUTES is 30):
+    its session is not resumed, and "yes" in the new one sends nothing and shows nothing of
+    the old. The other, idle for seconds, is resumed and its "yes" sends the code."""
+    addresses = {name: unique_address(f"idle-{name}") for name in ("kept", "idle")}
+    learners = {}
+    for name, address in addresses.items():
+        with SocketLearner(stack.config) as learner:
+            learner.say("I can't log in")
+            learner.say(f"my email is {address}")
+        learners[name] = learner
+    said = ["I can't log in", f"my email is {addresses['idle']}"]
+    assert [event["text"] for event in user_events(learners["idle"], 2)] == said
+    idle = learners["idle"].sender
+    assert move_back(stack.config.tracker_db, idle, IDLE_LIMIT_SECONDS + 60) > 0
+
+    with SocketLearner(stack.config, sender=learners["kept"].sender) as kept:
+        assert kept.sender == learners["kept"].sender
+        assert "is on its way" in kept.text("yes, send the code")
+    assert len(kept.outbox(addresses["kept"])) == 1
+
+    with SocketLearner(stack.config, sender=idle) as again:
+        assert again.sender != idle
+        reply = again.text("yes, send the code")
+        stored = user_events(again, 1)
+    address = addresses["idle"]
+    for trace in (address, mask_email(address), "is on its way"):
+        assert trace not in reply, reply
+    assert again.outbox(address) == []
+    assert [event["text"] for event in stored] == ["yes, send the code"]
+    # The old conversation got nothing of the new one.
+    assert [event["text"] for event in user_events(learners["idle"], 2)] == said
 
 
 def test_messages_go_to_the_confirmed_session_only(stack: Stack) -> None:

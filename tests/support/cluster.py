@@ -1,13 +1,18 @@
-"""Learners talking to one replica of a cluster, and their conversations as PostgreSQL
-stores them."""
+"""Learners talking to one replica of a cluster, their conversations as PostgreSQL stores
+them, and everything the cluster's PostgreSQL and Redis hold."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 from typing import Any
 
 import psycopg2
+import redis
 
+from cluster.postgres import postgres_bindir
 from cluster.processes import Cluster
 from stack.learner import Endpoints, RestLearner
 
@@ -35,3 +40,66 @@ def events(cluster: Cluster, sender: str) -> list[dict[str, Any]]:
 
 def user_texts(rows: list[dict[str, Any]]) -> list[str]:
     return [json.loads(row["data"]).get("text") for row in rows if row["type_name"] == "user"]
+
+
+def stored_user_texts(cluster: Cluster, sender: str, count: int) -> list[str]:
+    """The conversation's user texts once `count` are stored (a turn may still be saving)."""
+    deadline = time.monotonic() + 30
+    while True:
+        texts = user_texts(events(cluster, sender))
+        if len(texts) >= count or time.monotonic() > deadline:
+            return texts
+        time.sleep(0.2)
+
+
+def postgres_dump(cluster: Cluster) -> bytes:
+    """Every database of the cluster's PostgreSQL server, as `pg_dumpall` writes it."""
+    config = cluster.config
+    return subprocess.run(
+        [
+            str(postgres_bindir() / "pg_dumpall"),
+            *("--host", "127.0.0.1", "--port", str(config.postgres_port)),
+            *("--username", config.postgres_user, "--no-password"),
+        ],
+        env={**os.environ, "PGPASSWORD": config.postgres_password},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+
+
+def _value(client: redis.Redis, key: bytes) -> list[bytes]:
+    kind = client.type(key)
+    if kind == b"string":
+        return [client.get(key) or b""]
+    if kind == b"list":
+        return list(client.lrange(key, 0, -1))
+    if kind == b"set":
+        return list(client.smembers(key))
+    if kind == b"zset":
+        return [member for member, _ in client.zrange(key, 0, -1, withscores=True)]
+    if kind == b"hash":
+        return [part for pair in client.hgetall(key).items() for part in pair]
+    if kind == b"stream":
+        entries = client.xrange(key)
+        return [part for _, fields in entries for pair in fields.items() for part in pair]
+    return []  # gone since the scan
+
+
+def redis_contents(cluster: Cluster) -> dict[int, dict[bytes, list[bytes]]]:
+    """Every key of every database of the cluster's Redis (SCAN) with its value, read by
+    type as stored, not compressed as DUMP would give it."""
+    port = cluster.config.redis_port
+    server = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        keyspace = server.info("keyspace")
+    finally:
+        server.close()
+    contents: dict[int, dict[bytes, list[bytes]]] = {}
+    for name in keyspace:  # "db0", "db1": the databases that hold keys
+        client = redis.Redis(host="127.0.0.1", port=port, db=int(name[2:]))
+        try:
+            contents[int(name[2:])] = {key: _value(client, key) for key in client.scan_iter()}
+        finally:
+            client.close()
+    return contents
