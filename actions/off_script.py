@@ -34,6 +34,8 @@ NOT_SAID_AGAIN = frozenset(
 HOW_TO = {
     "utter_login_reset_password": "utter_how_reset_password",
     "utter_reset_password": "utter_how_reset_password",
+    "utter_reset_sent": "utter_how_reset_password",
+    "utter_reset_sent_proven": "utter_how_reset_password",
     "utter_login_second_account": "utter_how_second_account",
     "utter_second_account_check": "utter_how_second_account",
     "utter_courses_second_account": "utter_how_second_account",
@@ -90,11 +92,7 @@ def waiting_question(
     said = bot_messages(before)
     if not said or not is_question(response_name(said[-1]), domain):
         return None, None
-    if (
-        response_name(said[-1]) in STEP_QUESTIONS
-        and len(said) > 1
-        and response_name(said[-2]) not in NOT_SAID_AGAIN
-    ):
+    if response_name(said[-1]) in STEP_QUESTIONS and len(said) > 1:
         return said[-1], said[-2]
     return said[-1], None
 
@@ -110,7 +108,7 @@ def ask_again(
     """Back to the step: the step itself again, so there is something to try, then its
     question."""
     dispatcher.utter_message(response="utter_back_to_step")
-    if step is not None:
+    if step is not None and response_name(step) not in NOT_SAID_AGAIN:
         send_again(dispatcher, step)
     send_again(dispatcher, question)
 

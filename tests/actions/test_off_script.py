@@ -84,6 +84,16 @@ async def test_a_side_question_is_taken_back_and_the_step_question_asked_again(
     assert result == [REWIND, LISTEN_NEXT]
 
 
+@pytest.mark.parametrize("sent", ["utter_reset_sent", "utter_verification_resent"])
+async def test_a_mail_sent_is_not_said_again_after_a_side_question(
+    domain: Domain, sent: str
+) -> None:
+    events = walk(sent) + [action("action_listen"), user("bot_challenge", "are you a bot?")]
+    events += [action("utter_iamabot"), bot("utter_iamabot")]
+    said, _ = await run(domain, ActionResumeWalk(), events)
+    assert said == ["utter_back_to_step", "utter_did_that_work"]
+
+
 async def test_without_a_waiting_question_the_side_question_is_only_taken_back(
     domain: Domain,
 ) -> None:
