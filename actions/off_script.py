@@ -176,8 +176,8 @@ class ActionBackToSteps(Action):
         events = session_history(tracker)
         asked = step_questions_asked(events)
         if not asked:
-            dispatcher.utter_message(response="utter_what_next")
-            return []
+            # As an action of its own, so the rules after the topic menu apply.
+            return [FollowupAction("utter_what_next")]
         question, step = waiting_question(events[: asked[-1] + 1], domain)
         assert question is not None
         ask_again(dispatcher, question, step)

@@ -153,8 +153,8 @@ async def test_back_to_the_steps_before_any_walk_shows_the_topics(domain: Domain
     events += [bot("utter_offer_code"), action("action_listen"), user("affirm")]
     events += [bot("utter_mail_limit"), action("action_listen"), user("deny")]
     said, result = await run(domain, ActionBackToSteps(), events)
-    assert said == ["utter_what_next"]
-    assert result == []
+    assert said == []
+    assert result == [FollowupAction("utter_what_next")]
 
 
 def as_no(message: dict[str, Any]) -> dict[str, Any]:
