@@ -19,11 +19,12 @@ DEMO_MODE ?= 1
 TEST_DEPS := train system-deps
 -include mk/*.mk
 
-.PHONY: help install system-deps spacy train run shell test lint validate pytest story-test transcripts story-graph clean
+.PHONY: help install system-deps spacy train run shell test test-fast lint validate pytest story-test transcripts story-graph clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test   - every test: lint, types, data validation, pytest, test stories"
+	@echo "make test-fast - the edit-test loop: all but the browser and cluster tests"
 	@echo "make shell  - chat with the assistant in the terminal (numbered buttons; /stop ends it)"
 	@echo "make train  - train the model if data or config changed"
 	@echo "make forget SENDER=<id> - delete one conversation (tracker + account-service records)"
@@ -64,6 +65,10 @@ validate: $(INSTALLED)
 
 pytest: $(TEST_DEPS)
 	$(VENV)/bin/pytest
+
+# Without the browser and cluster tests (they start Chromium and a whole cluster).
+test-fast: lint validate train
+	$(VENV)/bin/pytest --ignore=tests/browser --ignore=tests/cluster
 
 # docs/transcripts.md: one real conversation per article section, from a fresh stack.
 transcripts: train

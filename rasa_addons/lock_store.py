@@ -51,7 +51,7 @@ class RenewedRedisLockStore(RedisLockStore):
 
     def _change(self, conversation_id: str, change: Callable[[TicketLock], Result]) -> Result:
         """Applies `change` to the conversation's lock in one transaction; a lock left
-        without tickets is deleted."""
+        without tickets is deleted, and one with tickets lives only as long as they do."""
         key = self.key_prefix + conversation_id
         with self.red.pipeline() as pipe:
             while True:
@@ -66,7 +66,10 @@ class RenewedRedisLockStore(RedisLockStore):
                     result = change(lock)
                     pipe.multi()
                     if lock.tickets:
-                        pipe.set(key, lock.dumps())
+                        # The key expires with its last ticket (and a second to spare), so
+                        # a replica killed while holding one leaves nothing behind.
+                        last = max(ticket.expires for ticket in lock.tickets)
+                        pipe.set(key, lock.dumps(), px=int((last - time.time() + 1) * 1000))
                     else:
                         pipe.delete(key)
                     pipe.execute()

@@ -40,6 +40,15 @@ async def test_a_dead_replicas_ticket_expires_within_its_lifetime(redis_port: in
     assert alive.get_lock(sender) is None
 
 
+def test_a_dead_replicas_lock_key_expires_with_its_ticket(redis_port: int) -> None:
+    """Nothing of the conversation (its id names the key) stays in Redis after a crash."""
+    dead = replica(redis_port)
+    sender = conversation()
+    dead.issue_ticket(sender)
+    left_ms = dead.red.pttl(dead.key_prefix + sender)
+    assert 0 < left_ms <= (LIFETIME + 1) * 1000
+
+
 async def test_a_live_holder_keeps_the_conversation_longer_than_the_lifetime(
     redis_port: int,
 ) -> None:
