@@ -222,7 +222,7 @@ class ActionVerifyCode(Action):
             SlotSet("verified_email", address),
             SlotSet("code_email", None),
             SlotSet("code_status", "verified"),
-            SlotSet("account_state", in_section(describe_state(dispatcher, state), tracker)),
+            SlotSet("account_state", describe_state(dispatcher, state, tracker)),
         ]
 
     @staticmethod
@@ -252,47 +252,89 @@ class ActionVerifyCode(Action):
 # it is step 4 found early (steps 2 and 3 still follow) and in missing courses the last step
 # still follows. The stories of those sections continue from these states.
 DUPLICATES_IN_SECTION = {"login": "duplicates_login", "missing_courses": "duplicates_courses"}
+# The sections whose steps are not the login walk's. There, a proven account's state decides
+# the next step only where the section's article text speaks of it: an address changed by
+# someone else (the email-change section, wherever it shows), a second account in missing
+# courses and in the second-account section, SSO in the SSO section. Otherwise missing
+# courses lists the account's courses before its last step, and the others go back to their
+# own walk.
+OWN_WALK = {
+    "missing_courses": "courses",
+    "second_account": "section",
+    "recaptcha": "section",
+    "email_verification": "section",
+    "email_change": "section",
+    "account_settings": "section",
+    "sso": "section",
+}
+# In missing courses, no account under the proven address means the courses are on another
+# one, as a likely second account does.
+COURSES_ELSEWHERE = ("missing_courses", "no_account")
+DECIDES_IN_OWN_WALK = {
+    "missing_courses": {"takeover", "duplicates_courses"},
+    "second_account": {"takeover", "duplicates"},
+    "sso": {"takeover", "sso"},
+}
+
+
+def section_of_the_code(tracker: Tracker) -> str:
+    """The section the learner was in when they asked for the code: a side trip to another
+    section while it was on its way doesn't change what the proof was for."""
+    topic, asked_in = None, None
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == "topic":
+            topic = event.get("value")
+        elif event.get("event") == "action" and event.get("name") == "action_send_code":
+            asked_in = topic
+    return str(asked_in if asked_in is not None else tracker.get_slot("topic"))
 
 
 def in_section(account_state: str, tracker: Tracker) -> str:
     """The state the stories continue from, where the section decides what follows it."""
-    if account_state == "duplicates":
-        return DUPLICATES_IN_SECTION.get(str(tracker.get_slot("topic")), account_state)
-    return account_state
+    topic = section_of_the_code(tracker)
+    if account_state == "duplicates" or (topic, account_state) == COURSES_ELSEWHERE:
+        account_state = DUPLICATES_IN_SECTION.get(topic, "duplicates")
+    if topic not in OWN_WALK or account_state in DECIDES_IN_OWN_WALK.get(topic, {"takeover"}):
+        return account_state
+    return OWN_WALK[topic]
 
 
-def describe_state(dispatcher: CollectingDispatcher, state: AccountState) -> str:
-    """Tells the learner the one fact that decides the next step; returns that step's name."""
+def account_fact(state: AccountState) -> tuple[str, str, dict[str, Any]]:
+    """The one fact that decides the next step: its state name, response and values."""
     change = state.recent_email_change
     if change and not change.by_owner:
-        dispatcher.utter_message(
-            response="utter_fact_email_changed",
-            email=state.email,
-            days_ago=change.days_ago,
-            new_email=change.new_email_masked,
+        return (
+            "takeover",
+            "utter_fact_email_changed",
+            {
+                "email": state.email,
+                "days_ago": change.days_ago,
+                "new_email": change.new_email_masked,
+            },
         )
-        return "takeover"
     if not state.exists:
-        dispatcher.utter_message(response="utter_fact_no_account", email=state.email)
-        return "no_account"
+        return "no_account", "utter_fact_no_account", {"email": state.email}
     if state.sso_organization or "sso" in state.sign_in_methods:
         organization = state.sso_organization or "your organization"
-        dispatcher.utter_message(response="utter_fact_sso", organization=organization)
-        return "sso"
+        return "sso", "utter_fact_sso", {"organization": organization}
     if not state.email_verified:
-        dispatcher.utter_message(response="utter_fact_unverified")
-        return "unverified"
+        return "unverified", "utter_fact_unverified", {}
     if state.likely_duplicates:
-        dispatcher.utter_message(response="utter_fact_duplicates", duplicates=duplicates_of(state))
-        return "duplicates"
+        return "duplicates", "utter_fact_duplicates", {"duplicates": duplicates_of(state)}
     if "password" not in state.sign_in_methods:
         providers = [method.capitalize() for method in state.sign_in_methods]
-        dispatcher.utter_message(
-            response="utter_fact_social_only", providers=" or ".join(providers)
-        )
-        return "social_only"
-    dispatcher.utter_message(response="utter_fact_password_account")
-    return "password"
+        return "social_only", "utter_fact_social_only", {"providers": " or ".join(providers)}
+    return "password", "utter_fact_password_account", {}
+
+
+def describe_state(dispatcher: CollectingDispatcher, state: AccountState, tracker: Tracker) -> str:
+    """Tells the learner the fact that decides the next step in their section (none where
+    the section goes on with its own steps); returns the state the stories continue from."""
+    name, response, values = account_fact(state)
+    continued = in_section(name, tracker)
+    if continued not in OWN_WALK.values():
+        dispatcher.utter_message(response=response, **values)
+    return continued
 
 
 def duplicates_of(state: AccountState) -> str:

@@ -39,6 +39,42 @@ async def test_a_proven_address_names_the_step_that_fits(
     assert "?" not in reply  # the question that follows is the stories' to ask
 
 
+# (section, address proven, the state the section goes on from, a fact told or None)
+IN_SECTIONS = [
+    ("missing_courses", "ben.okafor@gmail.com", "courses", None),
+    ("missing_courses", "emma.jones@yahoo.com", "duplicates_courses", "e***@gmail.com"),
+    ("missing_courses", "grace.lee@example.com", "takeover", "changed 2 days ago"),
+    ("login", "emma.jones@yahoo.com", "duplicates_login", "e***@gmail.com"),
+    ("recaptcha", "ana.silva@example.com", "section", None),
+    ("recaptcha", "frank.muller@gmail.com", "section", None),
+    ("recaptcha", "emma.jones@yahoo.com", "section", None),
+    ("recaptcha", "grace.lee@example.com", "takeover", "changed 2 days ago"),
+    ("missing_courses", "frank.muller@gmail.com", "duplicates_courses", "No account is registered"),
+    ("second_account", "emma.jones@yahoo.com", "duplicates", "e***@gmail.com"),
+    ("second_account", "ben.okafor@gmail.com", "section", None),
+    ("sso", "david.kim@stateuniversity.edu", "sso", "single sign-on"),
+    ("email_verification", "frank.muller@gmail.com", "section", None),
+    ("account_not_found", "frank.muller@gmail.com", "no_account", "No account is registered"),
+    ("reset_password", "ben.okafor@gmail.com", "social_only", "it logs in with Google"),
+]
+
+
+@pytest.mark.parametrize(("topic", "address", "state", "fact"), IN_SECTIONS)
+async def test_a_proven_account_goes_on_with_the_section_it_was_asked_in(
+    learner: ActionLearner, topic: str, address: str, state: str, fact: str | None
+) -> None:
+    """A fact is told only where it decides the section's next step: a login fact such as
+    "it logs in with Google" is no step of missing courses or the image check."""
+    learner.slots["topic"] = topic
+    reply = joined(await learner.prove(address))
+    assert learner.slots["account_state"] == state
+    told = reply.split(f"{address} is yours. Let me look at the account.")[1].strip()
+    if fact is None:
+        assert told == ""
+    else:
+        assert fact in told
+
+
 @pytest.mark.parametrize(
     ("registered", "unregistered"),
     [
