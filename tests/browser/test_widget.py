@@ -94,11 +94,17 @@ def test_quick_reply_sends_payload_shows_title_and_goes_away(page: Page, web_url
     expect(widget.quick_replies.filter(has_text="I can't log in")).to_have_count(0)
 
 
-def test_reload_keeps_history_and_the_same_conversation(page: Page, web_url: str) -> None:
+def offered_a_code(page: Page, web_url: str) -> Widget:
+    """A widget in a login walk whose learner typed an address and was offered a code."""
     widget = open_widget(page, web_url)
     widget.send("I can't log in")
     widget.send("ben.okafor@gmail.com")
     widget.wait_for_bot("6-digit code")
+    return widget
+
+
+def test_reload_keeps_history_and_the_same_conversation(page: Page, web_url: str) -> None:
+    widget = offered_a_code(page, web_url)
     session = widget.session_id()
     bubbles = widget.log.locator(".message").count()
 
@@ -215,10 +221,7 @@ def kept_user_messages(page: Page) -> int:
 
 
 def test_start_over_typed_leaves_nothing_of_the_old_conversation(page: Page, web_url: str) -> None:
-    widget = open_widget(page, web_url)
-    widget.send("I can't log in")
-    widget.send("ben.okafor@gmail.com")
-    widget.wait_for_bot("6-digit code")
+    widget = offered_a_code(page, web_url)
     old_session = widget.session_id()
     assert old_session
     # Not `widget.send`: the reply clears the log, so the typed message may be gone before
