@@ -15,11 +15,15 @@ from training.lock import heavy_lock
 
 
 def run_training(
-    out_dir: Path, config_text: str, train_in: Callable[[str, str], str | None]
+    out_dir: Path,
+    config_text: str,
+    train_in: Callable[[str, str], str | None],
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[str, float]:
     """Runs `train_in(config_path, out_dir)` in a fresh `out_dir`, holding the heavy lock.
 
-    Returns the model's path and the seconds the training took, waiting for the lock left out.
+    Returns the model's path and the seconds the training took by `clock`, waiting for the
+    lock left out.
     """
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -28,9 +32,9 @@ def run_training(
     config_path = out_dir / "config.yml"
     config_path.write_text(config_text, encoding="utf-8")
     with heavy_lock():
-        started = time.perf_counter()
+        started = clock()
         model = train_in(str(config_path), str(out_dir))
-        seconds = time.perf_counter() - started
+        seconds = clock() - started
     if not model or not Path(model).is_file():
         raise RuntimeError(f"training in {out_dir} produced no model")
     return model, seconds

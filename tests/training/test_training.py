@@ -99,21 +99,22 @@ def test_training_runs_in_a_fresh_directory_under_the_lock(tmp_path: Path, lock_
     out_dir.mkdir()
     (out_dir / "stale.tar.gz").write_text("an older model")
     seen: dict[str, object] = {}
+    now = [100.0]  # a clock the training moves on by 42 s
 
     def train_in(config_path: str, output: str) -> str:
         seen["config"] = Path(config_path).read_text()
         seen["files"] = sorted(p.name for p in Path(output).iterdir())
         seen["lock free"] = free_for_flock(lock_path)
-        time.sleep(0.2)
+        now[0] += 42.0
         model = Path(output) / "model.tar.gz"
         model.write_text("model")
         return str(model)
 
-    model, seconds = run_training(out_dir, "language: en\n", train_in)
+    model, seconds = run_training(out_dir, "language: en\n", train_in, clock=lambda: now[0])
 
     assert model == str(out_dir / "model.tar.gz")
     assert seen == {"config": "language: en\n", "files": ["config.yml"], "lock free": False}
-    assert seconds >= 0.2  # the training's own time is in the figure
+    assert seconds == 42.0  # the training's own time, read before and after it
     assert free_for_flock(lock_path)
 
 
