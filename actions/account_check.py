@@ -248,33 +248,28 @@ class ActionVerifyCode(Action):
         return [SlotSet("code_status", "ended")]
 
 
-# A likely second account is the answer of the second-account sections; in the login walk
-# it is step 4 found early (steps 2 and 3 still follow) and in missing courses the last step
-# still follows. The stories of those sections continue from these states.
-DUPLICATES_IN_SECTION = {"login": "duplicates_login", "missing_courses": "duplicates_courses"}
-# The sections whose steps are not the login walk's. There, a proven account's state decides
-# the next step only where the section's article text speaks of it: an address changed by
-# someone else (the email-change section, wherever it shows), a second account in missing
-# courses and in the second-account section, SSO in the SSO section. Otherwise missing
-# courses lists the account's courses before its last step, and the others go back to their
-# own walk.
-OWN_WALK = {
-    "missing_courses": "courses",
-    "second_account": "section",
-    "recaptcha": "section",
-    "email_verification": "section",
-    "email_change": "section",
-    "account_settings": "section",
-    "sso": "section",
+# Where a section's stories go on from a proven account's state: the states the section's
+# article text speaks of (renamed where its stories differ), and the one it goes on from for
+# any other (None: every state as it is). Sections not listed lead into the login walk and
+# take every state as it is. A likely second account is step 4 found early in the login walk
+# (steps 2 and 3 still follow); in missing courses, a second account or no account under the
+# proven address both mean the courses are elsewhere, and otherwise the account's courses are
+# listed before the last step; the other sections go back to their own walk ("section").
+SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
+    "login": ({"duplicates": "duplicates_login"}, None),
+    "missing_courses": (
+        {"duplicates": "duplicates_courses", "no_account": "duplicates_courses"},
+        "courses",
+    ),
+    "second_account": ({"duplicates": "duplicates"}, "section"),
+    "sso": ({"sso": "sso"}, "section"),
+    "recaptcha": ({}, "section"),
+    "email_verification": ({}, "section"),
+    "email_change": ({}, "section"),
+    "account_settings": ({}, "section"),
 }
-# In missing courses, no account under the proven address means the courses are on another
-# one, as a likely second account does.
-COURSES_ELSEWHERE = ("missing_courses", "no_account")
-DECIDES_IN_OWN_WALK = {
-    "missing_courses": {"takeover", "duplicates_courses"},
-    "second_account": {"takeover", "duplicates"},
-    "sso": {"takeover", "sso"},
-}
+# The states that continue a section's own steps: no account fact decides them.
+OWN_STEPS = frozenset(otherwise for _, otherwise in SECTION_STATES.values() if otherwise)
 
 
 def section_of_the_code(tracker: Tracker) -> str:
@@ -290,13 +285,12 @@ def section_of_the_code(tracker: Tracker) -> str:
 
 
 def in_section(account_state: str, tracker: Tracker) -> str:
-    """The state the stories continue from, where the section decides what follows it."""
-    topic = section_of_the_code(tracker)
-    if account_state == "duplicates" or (topic, account_state) == COURSES_ELSEWHERE:
-        account_state = DUPLICATES_IN_SECTION.get(topic, "duplicates")
-    if topic not in OWN_WALK or account_state in DECIDES_IN_OWN_WALK.get(topic, {"takeover"}):
+    """The state the stories continue from, where the section decides what follows it. An
+    address changed by someone else decides in every section (the email-change section)."""
+    if account_state == "takeover":
         return account_state
-    return OWN_WALK[topic]
+    kept, otherwise = SECTION_STATES.get(section_of_the_code(tracker), ({}, None))
+    return kept.get(account_state, account_state if otherwise is None else otherwise)
 
 
 def account_fact(state: AccountState) -> tuple[str, str, dict[str, Any]]:
@@ -332,7 +326,7 @@ def describe_state(dispatcher: CollectingDispatcher, state: AccountState, tracke
     the section goes on with its own steps); returns the state the stories continue from."""
     name, response, values = account_fact(state)
     continued = in_section(name, tracker)
-    if continued not in OWN_WALK.values():
+    if continued not in OWN_STEPS:
         dispatcher.utter_message(response=response, **values)
     return continued
 

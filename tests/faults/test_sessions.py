@@ -13,20 +13,24 @@ from common.addresses import mask_email
 from stack.learner import SocketLearner
 from stack.processes import Stack
 from tests.support.addresses import unique_address
-from tests.support.sessions import FOREIGN_IDS, aged_ids, altered, confirmed_for, move_back
+from tests.support.sessions import (
+    FOREIGN_IDS,
+    aged_ids,
+    altered,
+    confirmed_for,
+    move_back,
+    once_stored,
+)
 
 # SESSION_IDLE_MINUTES as the stack runs it (the default, 30).
 IDLE_LIMIT_SECONDS = 30 * 60
 
 
 def user_events(learner: SocketLearner, count: int) -> list[dict[str, Any]]:
-    """The conversation's user events once `count` are stored (the turn may still be saving)."""
-    deadline = time.monotonic() + 30
-    while True:
-        users = [json.loads(data) for kind, data in learner.events() if kind == "user"]
-        if len(users) >= count or time.monotonic() > deadline:
-            return users
-        time.sleep(0.2)
+    """The conversation's user events once `count` are stored."""
+    return once_stored(
+        lambda: [json.loads(data) for kind, data in learner.events() if kind == "user"], count
+    )
 
 
 def test_a_signed_session_resumes_its_conversation(stack: Stack) -> None:

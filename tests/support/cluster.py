@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from typing import Any
 
 import psycopg2
@@ -15,6 +14,7 @@ import redis
 from cluster.postgres import postgres_bindir
 from cluster.processes import Cluster
 from stack.learner import Endpoints, RestLearner
+from tests.support.sessions import once_stored
 
 
 def replica_learner(cluster: Cluster, replica: int, sender: str) -> RestLearner:
@@ -43,13 +43,8 @@ def user_texts(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def stored_user_texts(cluster: Cluster, sender: str, count: int) -> list[str]:
-    """The conversation's user texts once `count` are stored (a turn may still be saving)."""
-    deadline = time.monotonic() + 30
-    while True:
-        texts = user_texts(events(cluster, sender))
-        if len(texts) >= count or time.monotonic() > deadline:
-            return texts
-        time.sleep(0.2)
+    """The conversation's user texts once `count` are stored."""
+    return once_stored(lambda: user_texts(events(cluster, sender)), count)
 
 
 def postgres_dump(cluster: Cluster) -> bytes:

@@ -1,4 +1,5 @@
-"""socket.io session ids as the session tests present them, on one server or the cluster."""
+"""socket.io session ids as the session tests present them, on one server or the cluster,
+and waiting for what a session's turns store."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import json
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from rasa_addons.channels.socketio import SessionIds
 from stack.learner import Assistant, SocketLearner
+
+Item = TypeVar("Item")
 
 # Ids the server never issued, each one way of getting it wrong.
 FOREIGN_IDS = [
@@ -24,6 +29,17 @@ FOREIGN_IDS = [
     pytest.param(f"{'é' * 32}.{'ü' * 32}", id="non-ascii"),
     pytest.param(secrets.token_hex(16) + "." + "\udcff" * 32, id="surrogates"),
 ]
+
+
+def once_stored(read: Callable[[], list[Item]], count: int) -> list[Item]:
+    """What `read` returns once it holds `count` items (a turn may still be saving), or
+    after 30 s, whatever it holds then."""
+    deadline = time.monotonic() + 30
+    while True:
+        items = read()
+        if len(items) >= count or time.monotonic() > deadline:
+            return items
+        time.sleep(0.2)
 
 
 def confirmed_for(assistant: Assistant, requested: str | None) -> str:
