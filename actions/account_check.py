@@ -29,6 +29,7 @@ from actions.account_client import (
     CodeCheckResult,
     get_client,
 )
+from actions.off_script import response_name
 from actions.typos import split_address, suggested_correction
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
@@ -251,17 +252,25 @@ class ActionVerifyCode(Action):
 # Where a section's stories go on from a proven account's state: the states the section's
 # article text speaks of (renamed where its stories differ), and the one it goes on from for
 # any other (None: every state as it is). Sections not listed lead into the login walk and
-# take every state as it is. A likely second account is step 4 found early in the login walk
-# (steps 2 and 3 still follow); in missing courses, a second account or no account under the
-# proven address both mean the courses are elsewhere, and otherwise the account's courses are
-# listed before the last step; the other sections go back to their own walk ("section").
+# take every state as it is.
+# - login: a likely second account is step 4 found early (steps 2 and 3 still follow).
+# - the "couldn't find an account" error: no account under the proven address goes back to
+#   the cause being tried; an account there means logging in with exactly that address.
+# - missing courses: a second account, or no account under the proven address, both mean the
+#   courses are elsewhere; otherwise the account's courses are listed as the step to try.
+# - second account: none found is said, and a person offered (the lookup was the last step).
+# - the other sections go back to their own walk ("section").
 SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
     "login": ({"duplicates": "duplicates_login"}, None),
+    "account_not_found": ({"no_account": "no_account_here", "password": "account_found"}, None),
     "missing_courses": (
         {"duplicates": "duplicates_courses", "no_account": "duplicates_courses"},
         "courses",
     ),
-    "second_account": ({"duplicates": "duplicates"}, "section"),
+    "second_account": (
+        {"duplicates": "duplicates", "no_account": "no_account"},
+        "no_second_account_found",
+    ),
     "sso": ({"sso": "sso"}, "section"),
     "recaptcha": ({}, "section"),
     "email_verification": ({}, "section"),
@@ -284,13 +293,39 @@ def section_of_the_code(tracker: Tracker) -> str:
     return str(asked_in if asked_in is not None else tracker.get_slot("topic"))
 
 
+# The login walk's states whose stories go on with step 2 (the password reset), and the
+# state to go on from when the learner was given step 2 before proving the address, so it
+# is not given again: the responses below are step 2 in its forms.
+AFTER_STEP_2 = {"password": "password_reset_tried", "social_only": "social_only_reset_tried"}
+STEP_2 = frozenset(
+    {
+        "utter_login_reset_password",
+        "utter_reset_password",
+        "utter_reset_by_article",
+        "utter_reset_sent",
+        "utter_reset_sent_proven",
+    }
+)
+
+
+def was_said(tracker: Tracker, responses: frozenset[str]) -> bool:
+    """Whether the assistant sent any of `responses` in this conversation."""
+    return any(
+        event.get("event") == "bot" and response_name(event) in responses
+        for event in tracker.events
+    )
+
+
 def in_section(account_state: str, tracker: Tracker) -> str:
     """The state the stories continue from, where the section decides what follows it. An
     address changed by someone else decides in every section (the email-change section)."""
     if account_state == "takeover":
         return account_state
     kept, otherwise = SECTION_STATES.get(section_of_the_code(tracker), ({}, None))
-    return kept.get(account_state, account_state if otherwise is None else otherwise)
+    continued = kept.get(account_state, account_state if otherwise is None else otherwise)
+    if continued in AFTER_STEP_2 and was_said(tracker, STEP_2):
+        return AFTER_STEP_2[continued]
+    return continued
 
 
 def account_fact(state: AccountState) -> tuple[str, str, dict[str, Any]]:
@@ -311,8 +346,6 @@ def account_fact(state: AccountState) -> tuple[str, str, dict[str, Any]]:
     if state.sso_organization or "sso" in state.sign_in_methods:
         organization = state.sso_organization or "your organization"
         return "sso", "utter_fact_sso", {"organization": organization}
-    if not state.email_verified:
-        return "unverified", "utter_fact_unverified", {}
     if state.likely_duplicates:
         return "duplicates", "utter_fact_duplicates", {"duplicates": duplicates_of(state)}
     if "password" not in state.sign_in_methods:

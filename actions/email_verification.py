@@ -10,3 +10,4 @@ class ActionSendVerificationEmail(MailAction):
     client_call = "send_verification_email"
     reply = "utter_verification_resent"
     proven_reply = "utter_verification_resent_proven"
+    when_unreachable = "utter_offer_ticket"  # the last step of the section

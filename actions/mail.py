@@ -2,7 +2,8 @@
 
 The reply is the same whether or not the address has an account; only an address the
 learner has proven gets the plain "it's on its way". When the service's mail budget is
-spent, `mail_status` is set to `limit` and the rules offer the way forward.
+spent, `mail_status` is set to `limit` and the rules offer the way forward. When the account
+service can't be reached, the mail's own way forward follows instead of "Did that work?".
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import client_id, known_email, minutes, turn_key
@@ -33,6 +34,7 @@ async def send_mail(
     send: Send,
     reply: str,
     proven_reply: str,
+    when_unreachable: str,
 ) -> list[dict[str, Any]]:
     """Asks the account service to email the learner's address and says so."""
     address = known_email(tracker)
@@ -46,7 +48,7 @@ async def send_mail(
         return []
     except AccountServiceUnavailable:
         dispatcher.utter_message(response="utter_service_down")
-        return []
+        return [FollowupAction(when_unreachable)]
     if result.status == "mail_limit":
         dispatcher.utter_message(
             response="utter_mail_limit", minutes=minutes(result.retry_after_seconds)
@@ -58,7 +60,8 @@ async def send_mail(
 
 
 class MailAction(Action, abc.ABC):
-    """Sends one kind of mail; a subclass names the action, the client call and the replies.
+    """Sends one kind of mail; a subclass names the action, the client call, the replies and
+    what follows when the account service can't be reached.
 
     Abstract, so the action server registers the subclasses but not this base.
     """
@@ -66,6 +69,7 @@ class MailAction(Action, abc.ABC):
     action_name: ClassVar[str]
     reply: ClassVar[str]
     proven_reply: ClassVar[str]
+    when_unreachable: ClassVar[str]
 
     @property
     @abc.abstractmethod
@@ -81,4 +85,6 @@ class MailAction(Action, abc.ABC):
         send: Send = functools.partial(
             getattr(get_client(), self.client_call), idempotency_key=turn_key(tracker, self.name())
         )
-        return await send_mail(dispatcher, tracker, send, self.reply, self.proven_reply)
+        return await send_mail(
+            dispatcher, tracker, send, self.reply, self.proven_reply, self.when_unreachable
+        )

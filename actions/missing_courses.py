@@ -1,10 +1,15 @@
-"""Section "Missing courses": what the proven account is enrolled in, by the homepage tabs."""
+"""Section "Missing courses": what the proven account is enrolled in, by the homepage tabs.
+
+The list is a step to try ("Did that work?" follows it); when it can't be read (the account
+service down, the proof expired), the step that was waiting is asked again instead.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_client import AccountServiceUnavailable, Enrolment, get_client
@@ -29,8 +34,11 @@ class ActionListCourses(Action):
             )
         except AccountServiceUnavailable:
             dispatcher.utter_message(response="utter_service_down")
-            return []
-        if state is None or not state.enrolments:
+            return [FollowupAction("action_back_to_steps")]
+        if state is None:  # no proof, or it expired
+            dispatcher.utter_message(response="utter_courses_unreadable")
+            return [FollowupAction("action_back_to_steps")]
+        if not state.enrolments:
             dispatcher.utter_message(response="utter_fact_no_courses")
             return []
         dispatcher.utter_message(

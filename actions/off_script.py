@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, FollowupAction, UserUtteranceReverted
+from rasa_sdk.events import ActionExecuted, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 Events = list[dict[str, Any]]
@@ -95,6 +95,17 @@ def waiting_question(
     if response_name(said[-1]) in STEP_QUESTIONS and len(said) > 1:
         return said[-1], said[-2]
     return said[-1], None
+
+
+def data_kept(tracker: Tracker, domain: dict[str, Any]) -> Events:
+    """Taking turns out of the history undoes their slots too; the slots that only carry
+    data (the typed and the proven address, the proof, a ticket) keep their values, so an
+    address proven on the way stays proven when the walk goes back to a step."""
+    return [
+        SlotSet(name, tracker.get_slot(name))
+        for name, spec in domain.get("slots", {}).items()
+        if not spec.get("influence_conversation", True)
+    ]
 
 
 def send_again(dispatcher: CollectingDispatcher, message: dict[str, Any]) -> None:
@@ -182,7 +193,11 @@ class ActionBackToSteps(Action):
         assert question is not None
         ask_again(dispatcher, question, step)
         turns = sum(1 for e in events[asked[-1] :] if e.get("event") == "user")
-        return [UserUtteranceReverted() for _ in range(turns)] + [FollowupAction("action_listen")]
+        return [
+            *(UserUtteranceReverted() for _ in range(turns)),
+            *data_kept(tracker, domain),
+            FollowupAction("action_listen"),
+        ]
 
 
 class ActionTakeAsNo(Action):
@@ -204,7 +219,7 @@ class ActionTakeAsNo(Action):
         before, _ = split_at_latest_message(session_history(tracker))
         said = bot_messages(before)
         taken_back = 2 if said and response_name(said[-1]) == "utter_glad" else 1
-        return as_no(tracker, taken_back)
+        return as_no(tracker, domain, taken_back)
 
 
 class ActionNoToTheStepBefore(Action):
@@ -228,10 +243,10 @@ class ActionNoToTheStepBefore(Action):
             dispatcher.utter_message(response="utter_offer_ticket")
             return []
         turns = sum(1 for e in events[asked[-2] :] if e.get("event") == "user")
-        return as_no(tracker, turns)
+        return as_no(tracker, domain, turns)
 
 
-def as_no(tracker: Tracker, taken_back: int) -> Events:
+def as_no(tracker: Tracker, domain: dict[str, Any], taken_back: int) -> Events:
     """The latest `taken_back` turns out of the history, and the learner's latest message
     back in as the answer `deny` (as Rasa's two-stage fallback puts back a message with the
     intent the learner confirmed)."""
@@ -243,6 +258,7 @@ def as_no(tracker: Tracker, taken_back: int) -> Events:
             answer[key] = latest[key]
     return [
         *(UserUtteranceReverted() for _ in range(taken_back)),
+        *data_kept(tracker, domain),
         ActionExecuted("action_listen"),
         answer,
     ]

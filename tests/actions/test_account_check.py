@@ -10,13 +10,14 @@ from tests.support.actions import ActionLearner, joined
 
 # (address typed, account_state it leads to, what the learner must be told)
 PERSONAS = [
-    ("ana.silva@example.com", "password", ["logs in with its email address and password"]),
+    ("ana.silva@example.com", "password", ["logs in with its email address and a password"]),
     (
         "ben.okafor@gmail.com",
         "social_only",
-        ["it logs in with Google", "Try logging in with that option"],
+        ["set up to log in with Google", "try logging in with that option"],
     ),
-    ("chloe.martin@outlook.com", "unverified", ["hasn't been verified"]),
+    # Verification is no login step in the article: an unverified address decides nothing.
+    ("chloe.martin@outlook.com", "password", ["logs in with its email address and a password"]),
     ("david.kim@stateuniversity.edu", "sso", ["State University", "single sign-on"]),
     ("emma.jones@yahoo.com", "duplicates", ["e***@gmail.com", "Facebook", '"Financial Markets"']),
     ("frank.muller@gmail.com", "no_account", ["No account is registered under"]),
@@ -51,11 +52,12 @@ IN_SECTIONS = [
     ("recaptcha", "grace.lee@example.com", "takeover", "changed 2 days ago"),
     ("missing_courses", "frank.muller@gmail.com", "duplicates_courses", "No account is registered"),
     ("second_account", "emma.jones@yahoo.com", "duplicates", "e***@gmail.com"),
-    ("second_account", "ben.okafor@gmail.com", "section", None),
+    ("second_account", "ben.okafor@gmail.com", "no_second_account_found", None),
     ("sso", "david.kim@stateuniversity.edu", "sso", "single sign-on"),
     ("email_verification", "frank.muller@gmail.com", "section", None),
-    ("account_not_found", "frank.muller@gmail.com", "no_account", "No account is registered"),
-    ("reset_password", "ben.okafor@gmail.com", "social_only", "it logs in with Google"),
+    ("account_not_found", "frank.muller@gmail.com", "no_account_here", "No account is registered"),
+    ("account_not_found", "ana.silva@example.com", "account_found", "email address and a password"),
+    ("reset_password", "ben.okafor@gmail.com", "social_only", "log in with Google"),
 ]
 
 

@@ -55,12 +55,17 @@ def walk(*steps: str) -> list[dict[str, Any]]:
 
 
 async def run(
-    domain: Domain, act: Action, events: list[dict[str, Any]]
+    domain: Domain,
+    act: Action,
+    events: list[dict[str, Any]],
+    slots: dict[str, Any] | None = None,
 ) -> tuple[list[str], list[dict[str, Any]]]:
+    """The responses `act` sends and the events it returns, but for the slots it keeps
+    (see test_going_back_keeps_the_proven_address)."""
     latest = next(e for e in reversed(events) if e["event"] == "user")
     tracker = Tracker(
         sender_id="learner-1",
-        slots={},
+        slots=slots or {},
         latest_message=latest["parse_data"],
         events=events,
         paused=False,
@@ -70,7 +75,9 @@ async def run(
     )
     dispatcher = CollectingDispatcher()
     result = await act.run(dispatcher, tracker, domain.as_dict())
-    return [m["response"] for m in dispatcher.messages], result
+    return [m["response"] for m in dispatcher.messages], [
+        event for event in result if event["event"] != "slot"
+    ]
 
 
 async def test_a_side_question_is_taken_back_and_the_step_question_asked_again(
@@ -146,6 +153,20 @@ async def test_back_to_the_steps_undoes_every_turn_since_the_step(domain: Domain
     said, result = await run(domain, ActionBackToSteps(), events)
     assert said == ["utter_back_to_step", "utter_login_check_address", "utter_did_that_work"]
     assert result == [REWIND, REWIND, REWIND, LISTEN_NEXT]
+
+
+@pytest.mark.parametrize("act", [ActionBackToSteps(), ActionTakeAsNo()])
+async def test_going_back_keeps_the_proven_address(domain: Domain, act: Action) -> None:
+    """Taking turns back undoes their slots; the proof and the addresses are set again,
+    the slots that steer the dialogue are not."""
+    events = walk("utter_login_check_address") + [action("action_listen"), user("deny", "no")]
+    slots = {"verified_email": "ana@example.com", "verification_token": "t", "code_status": "x"}
+    tracker = Tracker("learner-1", slots, events[-1]["parse_data"], events, False, None, {}, "")
+    result = await act.run(CollectingDispatcher(), tracker, domain.as_dict())
+    kept = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    assert kept["verified_email"] == "ana@example.com"
+    assert kept["verification_token"] == "t"
+    assert "code_status" not in kept
 
 
 async def test_back_to_the_steps_before_any_walk_shows_the_topics(domain: Domain) -> None:

@@ -45,6 +45,7 @@ class ActionLearner:
     slots: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    returned: list[dict[str, Any]] = field(default_factory=list)  # the last run's events
 
     def __post_init__(self) -> None:
         self.slots = {slot.name: None for slot in self.domain.slots}
@@ -77,6 +78,7 @@ class ActionLearner:
         dispatcher = CollectingDispatcher()
         tracker = self.tracker(intent, text or f"/{intent}")
         result = await action.run(dispatcher, tracker, self.domain.as_dict())
+        self.returned = result
         for event in result:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
