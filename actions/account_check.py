@@ -365,12 +365,10 @@ def describe_state(dispatcher: CollectingDispatcher, state: AccountState, tracke
 
 
 def duplicates_of(state: AccountState) -> str:
-    parts = []
-    for duplicate in state.likely_duplicates:
-        courses = ", ".join(f'"{item.course}"' for item in duplicate.enrolments)
-        holding = f", which holds {courses}" if courses else ""
-        parts.append(
-            f"{duplicate.email_masked} (made with {duplicate.created_with.capitalize()} sign-in)"
-            f"{holding}"
-        )
-    return "; ".join(parts)
+    """The likely second accounts as far as the learner needs them to find one: its masked
+    address and how it was made (the article's cause). Nothing else of an account the
+    learner hasn't proven, such as its courses."""
+    return "; ".join(
+        f"{duplicate.email_masked}, made with {duplicate.created_with.capitalize()} sign-in"
+        for duplicate in state.likely_duplicates
+    )

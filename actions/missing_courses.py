@@ -1,7 +1,8 @@
 """Section "Missing courses": what the proven account is enrolled in, by the homepage tabs.
 
-The list is a step to try ("Did that work?" follows it); when it can't be read (the account
-service down, the proof expired), the step that was waiting is asked again instead.
+The list is a step to try ("Did that work?" follows it); when there is nothing to list or
+it can't be read (the account service down, the proof expired), the step that was waiting
+is asked again instead.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ class ActionListCourses(Action):
         if state is None:  # no proof, or it expired
             dispatcher.utter_message(response="utter_courses_unreadable")
             return [FollowupAction("action_back_to_steps")]
-        if not state.enrolments:
+        if not state.enrolments:  # nothing to look for: the step that was waiting
             dispatcher.utter_message(response="utter_fact_no_courses")
-            return []
+            return [FollowupAction("action_back_to_steps")]
         dispatcher.utter_message(
             response="utter_fact_courses",
             in_progress=titles(state.enrolments, "in_progress"),

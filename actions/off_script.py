@@ -100,11 +100,12 @@ def waiting_question(
 def data_kept(tracker: Tracker, domain: dict[str, Any]) -> Events:
     """Taking turns out of the history undoes their slots too; the slots that only carry
     data (the typed and the proven address, the proof, a ticket) keep their values, so an
-    address proven on the way stays proven when the walk goes back to a step."""
+    address proven on the way stays proven when the walk goes back to a step. The topic
+    goes back with the walk."""
     return [
         SlotSet(name, tracker.get_slot(name))
         for name, spec in domain.get("slots", {}).items()
-        if not spec.get("influence_conversation", True)
+        if not spec.get("influence_conversation", True) and name != "topic"
     ]
 
 
@@ -172,10 +173,13 @@ class ActionExplainStep(Action):
 
 
 class ActionBackToSteps(Action):
-    """ "Back to the steps" after a limit: the walk's last step question, asked again.
+    """ "Back to the steps": the step question that was waiting when the learner typed an
+    address (a limit, a declined code, an outage, a proven account that skips no step),
+    asked again.
 
-    Every turn since that question (the address, the code, the limit) is taken out of the
-    history, so the learner's answer goes to that step. With no walk begun, the topics.
+    Every turn since that question (the address, the code, a side trip while the code was
+    on its way) is taken out of the history, so the learner's answer goes to that step.
+    With no walk begun, the topics.
     """
 
     def name(self) -> str:
@@ -185,7 +189,8 @@ class ActionBackToSteps(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         events = session_history(tracker)
-        asked = step_questions_asked(events)
+        checks = [i for i, e in enumerate(events) if e.get("name") == "action_check_address"]
+        asked = step_questions_asked(events[: checks[-1]] if checks else events)
         if not asked:
             # As an action of its own, so the rules after the topic menu apply.
             return [FollowupAction("utter_what_next")]

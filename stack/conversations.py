@@ -130,6 +130,7 @@ def play(conversation: Conversation, learner: Learner) -> Iterator[Turn]:
             turn.problems.append(f"expected {expected['responses']}")
         joined = "\n".join(texts)
         turn.problems += [f"missing {f!r}" for f in expected.get("says", []) if f not in joined]
+        turn.problems += [f"said {f!r}" for f in expected.get("never_says", []) if f in joined]
         if "buttons" in expected and turn.buttons != expected["buttons"]:
             turn.problems.append(f"expected buttons {expected['buttons']}")
         if "utter_offer_ticket" in names and spec.get("offers_every_step"):

@@ -19,7 +19,7 @@ PERSONAS = [
     # Verification is no login step in the article: an unverified address decides nothing.
     ("chloe.martin@outlook.com", "password", ["logs in with its email address and a password"]),
     ("david.kim@stateuniversity.edu", "sso", ["State University", "single sign-on"]),
-    ("emma.jones@yahoo.com", "duplicates", ["e***@gmail.com", "Facebook", '"Financial Markets"']),
+    ("emma.jones@yahoo.com", "duplicates", ["e***@gmail.com", "made with Facebook sign-in"]),
     ("frank.muller@gmail.com", "no_account", ["No account is registered under"]),
     ("grace.lee@example.com", "takeover", ["changed 2 days ago", "g***@protonmail.com"]),
 ]
@@ -38,6 +38,13 @@ async def test_a_proven_address_names_the_step_that_fits(
     assert learner.slots["verified_email"] == address
     assert learner.slots["verification_token"]
     assert "?" not in reply  # the question that follows is the stories' to ask
+
+
+async def test_a_likely_second_account_is_named_without_its_courses(learner: ActionLearner) -> None:
+    """The learner proved one address, not the other account's: only what helps to find it."""
+    reply = joined(await learner.prove("emma.jones@yahoo.com"))
+    assert "e***@gmail.com, made with Facebook sign-in" in reply
+    assert "Financial Markets" not in reply
 
 
 # (section, address proven, the state the section goes on from, a fact told or None)
