@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import models
-from bench.__main__ import CONFIGURATIONS, LIMITS_SCALE, REPORTS, log, ours_model, warmup
 from bench.conversations import LearnerFactory
 from bench.load import Driver
+from bench.report import REPORTS
+from bench.runs import CONFIGURATIONS, LIMITS_SCALE, log, ours_model, warmup
 from stack.processes import BIN, Stack, StackConfig
 
 # Parts of a turn, by a frame on the stack (and, for a part's own time, a frame that is not).

@@ -19,12 +19,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from insights import postgres, sql
+from insights import sql
 from insights.article import load
 from insights.measures import Measures, Period
 from insights.report import render
 from insights.seed import seed
 from insights.summary import refresh
+from stack import postgres
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 TARGET_SECONDS = 5.0

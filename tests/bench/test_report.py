@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 
 from bench import history, length, plots, profile, scale, seed
-from bench.__main__ import (
-    CONFIGURATIONS,
-    Running,
-    ceiling,
-    measure_levels,
-    ratios,
-    summarize,
-)
 from bench.conversations import LearnerFactory
 from bench.load import Driver
+from bench.report import ceiling, ratios, summarize
 from bench.rss import RssSampler
+from bench.runs import CONFIGURATIONS, Running, measure_levels
 from bench.stats import knee, spread
 from stack.learner import RestLearner
 from stack.processes import Stack

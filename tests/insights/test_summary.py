@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from insights import postgres, sql
+from insights import sql
 from insights.measures import Insights, Measures, Period
 from insights.seed import seed
 from insights.summary import MARKS, STATE, refresh
 from privacy.forget import forget_tracker
+from stack import postgres
 
 PERIOD = Period.last_days(28)
 # Both databases get the same timestamps: seeding later would shift every one of them.

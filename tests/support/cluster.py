@@ -11,8 +11,8 @@ from typing import Any
 import psycopg2
 import redis
 
-from cluster.postgres import postgres_bindir
 from cluster.processes import Cluster
+from stack import postgres
 from stack.learner import Endpoints, RestLearner
 from tests.support.sessions import once_stored
 
@@ -52,7 +52,7 @@ def postgres_dump(cluster: Cluster) -> bytes:
     config = cluster.config
     return subprocess.run(
         [
-            str(postgres_bindir() / "pg_dumpall"),
+            str(postgres.bindir() / "pg_dumpall"),
             *("--host", "127.0.0.1", "--port", str(config.postgres_port)),
             *("--username", config.postgres_user, "--no-password"),
         ],
