@@ -19,13 +19,14 @@ DEMO_MODE ?= 1
 TEST_DEPS := train system-deps
 -include mk/*.mk
 
-.PHONY: help install system-deps spacy train run shell test test-fast lint validate pytest story-test transcripts story-graph clean
+.PHONY: help install system-deps spacy train run shell services test test-fast lint validate pytest story-test transcripts story-graph clean
 
 help:
 	@echo "Run & chat:"
 	@echo "  make run                  set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "  make shell                chat in the terminal (numbered buttons; /stop ends it)"
 	@echo "  make train                train the model if data or config changed"
+	@echo "  make services             account service + action server for the Rasa CLI"
 	@echo "  make widget               bundle the chat widget (widget/dist/widget.js)"
 	@echo "  make transcripts          record docs/transcripts.md from a fresh stack"
 	@echo ""
@@ -96,6 +97,11 @@ run: train
 
 shell: train
 	DEMO_MODE=$(DEMO_MODE) $(PY) -m stack shell
+
+# The account service and the action server on the ports endpoints.yml names, for the
+# Rasa CLI (rasa shell, rasa interactive, rasa run) in another terminal.
+services: train
+	DEMO_MODE=$(DEMO_MODE) $(PY) -m stack services
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

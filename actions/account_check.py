@@ -255,14 +255,24 @@ class ActionVerifyCode(Action):
 # take every state as it is.
 # - login: a likely second account is step 4 found early (steps 2 and 3 still follow).
 # - the "couldn't find an account" error: no account under the proven address goes back to
-#   the cause being tried; an account there means logging in with exactly that address.
+#   the cause being tried; an account there means logging in with exactly that address, or
+#   with its own sign-in option, or looking at the likely second account (cause 3) - each
+#   something to try, after which a "no" goes on with the next cause.
 # - missing courses: a second account, or no account under the proven address, both mean the
 #   courses are elsewhere; otherwise the account's courses are listed as the step to try.
 # - second account: none found is said, and a person offered (the lookup was the last step).
 # - the other sections go back to their own walk ("section").
 SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
     "login": ({"duplicates": "duplicates_login"}, None),
-    "account_not_found": ({"no_account": "no_account_here", "password": "account_found"}, None),
+    "account_not_found": (
+        {
+            "no_account": "no_account_here",
+            "password": "account_found",
+            "social_only": "fact_to_try",
+            "duplicates": "duplicates_to_try",
+        },
+        None,
+    ),
     "missing_courses": (
         {"duplicates": "duplicates_courses", "no_account": "duplicates_courses"},
         "courses",
@@ -359,16 +369,28 @@ def describe_state(dispatcher: CollectingDispatcher, state: AccountState, tracke
     the section goes on with its own steps); returns the state the stories continue from."""
     name, response, values = account_fact(state)
     continued = in_section(name, tracker)
+    if continued == "courses" and not state.enrolments:
+        # No course in either tab: the course is in another account (the article's next
+        # step in missing courses).
+        dispatcher.utter_message(response="utter_fact_no_courses")
+        return "duplicates_courses"
     if continued not in OWN_STEPS:
         dispatcher.utter_message(response=response, **values)
     return continued
 
 
+# The sign-ins of the article's cause of a second account.
+SOCIAL_SIGN_INS = frozenset({"facebook", "google", "apple"})
+
+
 def duplicates_of(state: AccountState) -> str:
     """The likely second accounts as far as the learner needs them to find one: its masked
-    address and how it was made (the article's cause). Nothing else of an account the
+    address and, when it is the article's cause, the Facebook, Google or Apple sign-in it
+    was made with. Nothing else of an account the
     learner hasn't proven, such as its courses."""
     return "; ".join(
         f"{duplicate.email_masked}, made with {duplicate.created_with.capitalize()} sign-in"
+        if duplicate.created_with in SOCIAL_SIGN_INS
+        else duplicate.email_masked
         for duplicate in state.likely_duplicates
     )

@@ -1,8 +1,9 @@
 """Section "Missing courses": what the proven account is enrolled in, by the homepage tabs.
 
-The list is a step to try ("Did that work?" follows it); when there is nothing to list or
-it can't be read (the account service down, the proof expired), the step that was waiting
-is asked again instead.
+The list is a step to try ("Did that work?" follows it); an account with no courses at all
+goes to the second-account step instead (actions/account_check.py). A list that can't be
+read (the account service down, the proof expired) or comes up empty asks the step that was
+waiting again.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ActionListCourses(Action):
         if state is None:  # no proof, or it expired
             dispatcher.utter_message(response="utter_courses_unreadable")
             return [FollowupAction("action_back_to_steps")]
-        if not state.enrolments:  # nothing to look for: the step that was waiting
+        if not state.enrolments:  # enrolled since the code was checked: nothing to look for
             dispatcher.utter_message(response="utter_fact_no_courses")
             return [FollowupAction("action_back_to_steps")]
         dispatcher.utter_message(

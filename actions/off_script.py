@@ -29,6 +29,9 @@ NOT_SAID_AGAIN = frozenset(
         "utter_verification_resent_proven",
     }
 )
+# The assistant's own offers that ask for an address after a section's last step didn't
+# help: when they come to nothing, a person is next.
+ADDRESS_OFFERS = frozenset({"utter_second_account_lookup", "utter_verification_ask_address"})
 # Where the article has more on a step, the page that explains it; any other step has no
 # more detail than the step itself (utter_how_no_detail).
 HOW_TO = {
@@ -172,6 +175,17 @@ class ActionExplainStep(Action):
         return resume(dispatcher, tracker, domain, with_step=how is None)
 
 
+def before_the_address(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events before the learner's latest address was checked: what was waiting then
+    is what a side trip through an address, a code and a proven account returns to."""
+    checks = [i for i, e in enumerate(events) if e.get("name") == "action_check_address"]
+    return events[: checks[-1]] if checks else events
+
+
+def turns_since(events: list[dict[str, Any]], index: int) -> int:
+    return sum(1 for e in events[index:] if e.get("event") == "user")
+
+
 class ActionBackToSteps(Action):
     """ "Back to the steps": the step question that was waiting when the learner typed an
     address (a limit, a declined code, an outage, a proven account that skips no step),
@@ -179,7 +193,9 @@ class ActionBackToSteps(Action):
 
     Every turn since that question (the address, the code, a side trip while the code was
     on its way) is taken out of the history, so the learner's answer goes to that step.
-    With no walk begun, the topics.
+    When the address answered one of the assistant's own offers after the section's last
+    step (a second-account lookup, a new verification email), the learner said no to that
+    step already: a person is offered instead. With no walk begun, the topics.
     """
 
     def name(self) -> str:
@@ -189,17 +205,19 @@ class ActionBackToSteps(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         events = session_history(tracker)
-        checks = [i for i, e in enumerate(events) if e.get("name") == "action_check_address"]
-        asked = step_questions_asked(events[: checks[-1]] if checks else events)
+        before = before_the_address(events)
+        said = bot_messages(before)
+        if said and response_name(said[-1]) in ADDRESS_OFFERS:
+            return [FollowupAction("utter_offer_ticket")]
+        asked = step_questions_asked(before)
         if not asked:
             # As an action of its own, so the rules after the topic menu apply.
             return [FollowupAction("utter_what_next")]
         question, step = waiting_question(events[: asked[-1] + 1], domain)
         assert question is not None
         ask_again(dispatcher, question, step)
-        turns = sum(1 for e in events[asked[-1] :] if e.get("event") == "user")
         return [
-            *(UserUtteranceReverted() for _ in range(turns)),
+            *(UserUtteranceReverted() for _ in range(turns_since(events, asked[-1]))),
             *data_kept(tracker, domain),
             FollowupAction("action_listen"),
         ]
@@ -228,12 +246,13 @@ class ActionTakeAsNo(Action):
 
 
 class ActionNoToTheStepBefore(Action):
-    """A fact that came up on the way (an address whose organization requires SSO) was
-    offered as something to try, and it didn't help: the "no" answers the step that was
-    waiting before it, so the section's walk goes on with its next step.
+    """Something that came up on the way was offered to try (an address whose organization
+    requires SSO, a proven account's courses or its own address, the list of courses coming
+    up empty), and it didn't help: the "no" answers the step that was waiting when the
+    address was typed, so the section's walk goes on with its next step.
 
-    Every turn since that step's question (the address, this "no") is taken out of the
-    history and the "no" is put back as its answer. With no walk begun, a person.
+    Every turn since that step's question (the address, the code, this "no") is taken out
+    of the history and the "no" is put back as its answer. With no walk begun, a person.
     """
 
     def name(self) -> str:
@@ -243,12 +262,11 @@ class ActionNoToTheStepBefore(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         events = session_history(tracker)
-        asked = step_questions_asked(events)
-        if len(asked) < 2:
+        asked = step_questions_asked(before_the_address(events))
+        if not asked:
             dispatcher.utter_message(response="utter_offer_ticket")
             return []
-        turns = sum(1 for e in events[asked[-2] :] if e.get("event") == "user")
-        return as_no(tracker, domain, turns)
+        return as_no(tracker, domain, turns_since(events, asked[-1]))
 
 
 def as_no(tracker: Tracker, domain: dict[str, Any], taken_back: int) -> Events:

@@ -16,13 +16,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-# Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent), for a new database.
-EVENTS_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS events (id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL, "
-    "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-    "action_name VARCHAR(255), data TEXT, PRIMARY KEY (id))",
-    "CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)",
-)
+import sqlalchemy as sa
+
+from common import events_table
+
 Row = tuple[str, str | None, str | None, dict]  # type_name, intent_name, action_name, data
 # Seconds between copied events: the order of events is their timestamp order.
 STEP = 0.001
@@ -87,20 +84,14 @@ def conversation(
 def write(db: Path, conversations: Iterator[tuple[str, Iterator[tuple[float, Row]]]]) -> int:
     """Inserts conversations into Rasa's events table (created if missing); the row count."""
 
-    def rows() -> Iterator[tuple[str, str, float, str | None, str | None, str]]:
+    def rows() -> Iterator[events_table.Row]:
         for sender, events in conversations:
             for stamp, (kind, intent, action, data) in events:
                 data = {**data, "timestamp": stamp}
                 yield sender, kind, stamp, intent, action, json.dumps(data)
 
-    with closing(sqlite3.connect(db)) as connection:
-        for statement in EVENTS_SCHEMA:
-            connection.execute(statement)
-        before = connection.total_changes
-        with connection:
-            connection.executemany(
-                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, "
-                "data) VALUES (?, ?, ?, ?, ?, ?)",
-                rows(),
-            )
-        return connection.total_changes - before
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        return events_table.write_rows(engine, rows())
+    finally:
+        engine.dispose()

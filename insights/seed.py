@@ -10,8 +10,6 @@ same rows every time. About 20 events a conversation: 50,000 make about a millio
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 import time
@@ -22,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from common.events_table import write_rows
 from insights.article import Article, load
 
 CHANNEL = "rest"
@@ -40,21 +39,6 @@ TOPIC_WEIGHTS = {
 }
 UNCLEAR = ("blorf quux", "the thing again", "grr it broke", "lost all my stuff", "hmm ok so")
 GUESSES = ("goodbye", "out_of_scope", "affirm", "missing_courses", "cant_log_in")
-
-
-def events_table(metadata: sa.MetaData) -> sa.Table:
-    """Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent)."""
-    return sa.Table(
-        "events",
-        metadata,
-        sa.Column("id", sa.Integer, sa.Sequence("events_id_seq"), primary_key=True),
-        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-        sa.Column("type_name", sa.String(255), nullable=False),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
 
 
 @dataclass
@@ -276,47 +260,4 @@ def seed(
 ) -> int:
     """Adds the rows to the database's `events` table (created if missing); returns how many.
     The conversations end before `now` (default: the current time)."""
-    metadata = sa.MetaData()
-    table = events_table(metadata)
-    metadata.create_all(engine)
-    if engine.dialect.name == "postgresql":
-        # COPY names no id: the column takes the sequence Rasa's own inserts name explicitly.
-        with engine.begin() as connection:
-            connection.execute(
-                sa.text("ALTER TABLE events ALTER COLUMN id SET DEFAULT nextval('events_id_seq')")
-            )
-    columns = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
-    written = 0
-    pending: list[tuple[Any, ...]] = []
-
-    def flush() -> None:
-        nonlocal written
-        if not pending:
-            return
-        if engine.dialect.name == "postgresql":
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(pending)
-            buffer.seek(0)
-            raw: Any = engine.raw_connection()
-            try:
-                with raw.cursor() as cursor:
-                    cursor.copy_expert(
-                        f"COPY events ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
-                    )
-                raw.commit()
-            finally:
-                raw.close()
-        else:
-            with engine.begin() as connection:
-                connection.execute(
-                    table.insert(), [dict(zip(columns, row, strict=True)) for row in pending]
-                )
-        written += len(pending)
-        pending.clear()
-
-    for row in rows(conversations, days, seed, now=now, prefix=prefix):
-        pending.append(row)
-        if len(pending) >= batch:
-            flush()
-    flush()
-    return written
+    return write_rows(engine, rows(conversations, days, seed, now=now, prefix=prefix), batch)

@@ -1,4 +1,5 @@
-"""`python -m stack run` (the whole assistant) or `python -m stack shell` (chat in a terminal).
+"""`python -m stack run` (the whole assistant), `python -m stack shell` (chat in a terminal)
+or `python -m stack services` (what the Rasa CLI needs beside it).
 
 Both start the programs under supervisord (stack.supervisor): a program that exits is
 started again while the others go on answering. Ctrl-C, SIGTERM or a closed terminal
@@ -27,6 +28,16 @@ from stack.supervisor import RPC_ERRORS
 
 # How often the launcher looks at the programs' states.
 WATCH_INTERVAL = 1.0
+
+
+# What the Rasa CLI needs running beside it (`make services`): the committed endpoints.yml
+# points `rasa shell`, `rasa interactive` and `rasa run` to this action server.
+SERVICES = ("account-service", "action-server")
+SERVICES_BANNER = (
+    "The account service and the action server ({action_url}, as endpoints.yml says) are "
+    "running.\nIn another terminal, from this directory: .venv/bin/rasa shell (or rasa "
+    "interactive, rasa run).\nPress Ctrl-C to stop them.\n"
+)
 
 
 def stop_on_signal(signum: int, frame: FrameType | None) -> None:
@@ -98,7 +109,7 @@ def demo_line(config: StackConfig) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=["run", "shell"])
+    parser.add_argument("mode", choices=["run", "shell", "services"])
     parser.add_argument(
         "--beside",
         type=Path,
@@ -116,6 +127,13 @@ def main() -> None:
         parser.error(str(problem))
     stack = Stack(config)
     try:
+        if args.mode == "services":
+            print("Starting the account service and the action server ...", flush=True)
+            stack.start(SERVICES)
+            describe(stack, args.beside)
+            print(SERVICES_BANNER.format(action_url=config.action_url), flush=True)
+            watch(stack)
+            return
         print("Starting the assistant (about a minute) ...", flush=True)
         stack.start()
         describe(stack, args.beside)

@@ -47,9 +47,19 @@ async def test_a_likely_second_account_is_named_without_its_courses(learner: Act
     assert "Financial Markets" not in reply
 
 
+async def test_a_second_account_made_with_a_password_is_named_by_its_address_only(
+    learner: ActionLearner,
+) -> None:
+    """Only a Facebook, Google or Apple sign-in is the article's cause of a second account."""
+    reply = joined(await learner.prove("emma.j.jones@gmail.com"))
+    assert "There may be another account of yours: e***@yahoo.com." in reply
+    assert "sign-in" not in reply.split("another account of yours")[1]
+
+
 # (section, address proven, the state the section goes on from, a fact told or None)
 IN_SECTIONS = [
     ("missing_courses", "ben.okafor@gmail.com", "courses", None),
+    ("missing_courses", "chloe.martin@outlook.com", "duplicates_courses", "has no courses"),
     ("missing_courses", "emma.jones@yahoo.com", "duplicates_courses", "e***@gmail.com"),
     ("missing_courses", "grace.lee@example.com", "takeover", "changed 2 days ago"),
     ("login", "emma.jones@yahoo.com", "duplicates_login", "e***@gmail.com"),
@@ -64,6 +74,8 @@ IN_SECTIONS = [
     ("email_verification", "frank.muller@gmail.com", "section", None),
     ("account_not_found", "frank.muller@gmail.com", "no_account_here", "No account is registered"),
     ("account_not_found", "ana.silva@example.com", "account_found", "email address and a password"),
+    ("account_not_found", "ben.okafor@gmail.com", "fact_to_try", "log in with Google"),
+    ("account_not_found", "emma.jones@yahoo.com", "duplicates_to_try", "e***@gmail.com"),
     ("reset_password", "ben.okafor@gmail.com", "social_only", "log in with Google"),
 ]
 

@@ -219,6 +219,23 @@ async def test_a_fact_tried_on_the_way_passes_the_no_to_the_step_before(domain: 
     assert result == [REWIND, REWIND, ActionExecuted("action_listen"), as_no(no)]
 
 
+@pytest.mark.parametrize("offer", ["utter_second_account_lookup", "utter_verification_ask_address"])
+async def test_back_to_the_steps_after_an_offer_of_ours_offers_a_person(
+    domain: Domain, offer: str
+) -> None:
+    """The step, "no", our offer asking for an address, the address, the code declined:
+    the step is not asked again (the learner said no to it); a person is offered."""
+    events = walk("utter_second_account_check")
+    events += [action("action_listen"), user("deny", "no"), action(offer), bot(offer)]
+    events += [action("action_listen"), user("inform", "emma@example.com")]
+    events += [action("action_check_address"), bot("utter_offer_code")]
+    declined = user("deny", "/deny", message_id="turn-9")
+    events += [action("action_listen"), declined, bot("utter_code_declined")]
+    said, result = await run(domain, ActionBackToSteps(), events)
+    assert said == []
+    assert result == [FollowupAction("utter_offer_ticket")]
+
+
 async def test_a_fact_tried_before_any_walk_offers_a_person(domain: Domain) -> None:
     events = [action("action_listen"), user("inform", "li.wei@northwind.edu")]
     events += [action("action_check_address"), bot("utter_domain_requires_sso")]

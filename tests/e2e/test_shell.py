@@ -44,7 +44,7 @@ def walk_the_login_steps(shell: pexpect.spawn, code_sent_to: Callable[[str], str
     shell.expect_exact("Type it here when it arrives")  # the typed yes was understood
     shell.expect_exact(PROMPT)
     shell.sendline(code_sent_to(ADDRESS))
-    shell.expect_exact("logs in with its email address and password")
+    shell.expect_exact("logs in with its email address and a password")
     shell.expect_exact(f"send the reset email to {ADDRESS} for you. Shall I send it?")
     shell.expect_exact("  1) Yes, send it")
     shell.expect_exact(PROMPT)

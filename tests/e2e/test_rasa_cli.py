@@ -1,0 +1,55 @@
+"""The Rasa CLI as a Rasa developer uses it in this project (README, "For Rasa developers"):
+`rasa train` knows the committed model is current, and `rasa shell` with the services of
+`make services` answers a turn through the custom actions. `rasa test core` runs in
+`make story-test`."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pexpect
+
+from stack.processes import BIN, ROOT, Stack
+
+START_TIMEOUT = 240
+
+
+def test_rasa_train_dry_run_finds_the_trained_model_current() -> None:
+    result = subprocess.run(
+        [str(BIN / "rasa"), "train", "--dry-run", "--fixed-model-name", "accounts"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No training of components required" in result.stdout
+
+
+def test_rasa_shell_answers_through_the_action_server(stack: Stack, tmp_path: Path) -> None:
+    """A turn that needs a custom action (the address check) and the links of the response
+    generator, as `rasa shell` runs with the committed endpoints.yml and `make services`;
+    here on the test stack's ports, with the tracker in memory."""
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: {stack.config.action_url}\n"
+        "nlg:\n  type: rasa_addons.links.LinkedResponseGenerator\n"
+    )
+    shell = pexpect.spawn(
+        str(BIN / "rasa"),
+        ["shell", "--model", str(ROOT / "models" / "accounts.tar.gz")]
+        + ["--endpoints", str(endpoints)],
+        cwd=str(ROOT),
+        encoding="utf-8",
+        timeout=START_TIMEOUT,
+        dimensions=(50, 200),
+    )
+    try:
+        shell.expect_exact("Bot loaded. Type a message and press enter")
+        shell.sendline("I forgot my password, my address is ana.silva@example.com")
+        shell.expect_exact("our article on resetting your password")
+        shell.expect_exact("send the reset email to ana.silva@example.com for you")
+        shell.expect_exact("Yes, send it")  # the buttons, as Rasa's menu shows them
+    finally:
+        shell.close(force=True)
