@@ -303,10 +303,7 @@ def section_of_the_code(tracker: Tracker) -> str:
     return str(asked_in if asked_in is not None else tracker.get_slot("topic"))
 
 
-# The login walk's states whose stories go on with step 2 (the password reset), and the
-# state to go on from when the learner was given step 2 before proving the address, so it
-# is not given again: the responses below are step 2 in its forms.
-AFTER_STEP_2 = {"password": "password_reset_tried", "social_only": "social_only_reset_tried"}
+# Login steps 2 and 3 in the forms the assistant gives them.
 STEP_2 = frozenset(
     {
         "utter_login_reset_password",
@@ -316,6 +313,15 @@ STEP_2 = frozenset(
         "utter_reset_sent_proven",
     }
 )
+STEP_3 = frozenset({"utter_login_social", "utter_social_login"})
+# The login walk's states whose stories give step 2 or 3 after the proof, and the state to
+# go on from when the learner was given that step before proving the address, so it is not
+# given again (the first that applies).
+GIVEN_BEFORE: dict[str, tuple[tuple[frozenset[str], str], ...]] = {
+    "password": ((STEP_2, "password_reset_tried"), (STEP_3, "password_social_tried")),
+    "social_only": ((STEP_2, "social_only_reset_tried"),),
+    "duplicates_login": ((STEP_2, "duplicates_login_reset_tried"),),
+}
 
 
 def was_said(tracker: Tracker, responses: frozenset[str]) -> bool:
@@ -333,8 +339,9 @@ def in_section(account_state: str, tracker: Tracker) -> str:
         return account_state
     kept, otherwise = SECTION_STATES.get(section_of_the_code(tracker), ({}, None))
     continued = kept.get(account_state, account_state if otherwise is None else otherwise)
-    if continued in AFTER_STEP_2 and was_said(tracker, STEP_2):
-        return AFTER_STEP_2[continued]
+    for step, instead in GIVEN_BEFORE.get(continued, ()):
+        if was_said(tracker, step):
+            return instead
     return continued
 
 

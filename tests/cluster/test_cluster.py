@@ -121,7 +121,7 @@ def test_turns_alternating_between_replicas_form_one_consistent_conversation(
     # 1 was accepted when typed on replica 2, which then used the account facts.
     assert replies == expected
     assert any("6-digit code" in text for text in replies[3])
-    assert any("logs in with Google" in text for text in replies[5])
+    assert any("set up to log in with Google" in text for text in replies[5])
 
     rows = events(cluster, alternating)
     reference_rows = events(cluster, reference)
