@@ -393,8 +393,8 @@ SOCIAL_SIGN_INS = frozenset({"facebook", "google", "apple"})
 def duplicates_of(state: AccountState) -> str:
     """The likely second accounts as far as the learner needs them to find one: its masked
     address and, when it is the article's cause, the Facebook, Google or Apple sign-in it
-    was made with. Nothing else of an account the
-    learner hasn't proven, such as its courses."""
+    was made with. Nothing else of an account the learner hasn't proven, such as its
+    courses."""
     return "; ".join(
         f"{duplicate.email_masked}, made with {duplicate.created_with.capitalize()} sign-in"
         if duplicate.created_with in SOCIAL_SIGN_INS
