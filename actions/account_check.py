@@ -29,7 +29,7 @@ from actions.account_client import (
     CodeCheckResult,
     get_client,
 )
-from actions.off_script import response_name
+from actions.off_script import put_back, response_name, session_history
 from actions.typos import split_address, suggested_correction
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
@@ -119,12 +119,14 @@ class ActionCheckAddress(Action):
             return [SlotSet("address_check", "invalid")]
         domain_name = split_address(address)[1]
         correction = suggested_correction(address)
-        if correction:
+        if correction and address != tracker.get_slot("address_confirmed"):
             dispatcher.utter_message(
                 response="utter_possible_typo",
                 domain=domain_name,
                 suggestion=split_address(correction)[1],
+                corrected=correction,
             )
+            return [SlotSet("email", address), SlotSet("address_check", "possible_typo")]
         events: Events = [SlotSet("email", address)]
         try:
             organization = await get_client().sso_organization(domain_name)
@@ -138,6 +140,40 @@ class ActionCheckAddress(Action):
             )
             return [*events, SlotSet("address_check", "sso_domain")]
         return [*events, SlotSet("address_check", "ok")]
+
+
+class ActionSettleAddress(Action):
+    """The answer to "did you mean …?" after a likely slip in a typed address: the message
+    with the address is put back with the address meant, as if the learner had typed that
+    one, so the walk goes on from the step that asked for it. "Yes" takes the suggestion;
+    "no" or "it's right" keeps the typed address (not asked about again); a new address
+    replaces it.
+    """
+
+    def name(self) -> str:
+        return "action_settle_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        typed = str(tracker.get_slot("email") or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        learned: Events = []
+        if intent == "affirm":
+            meant = suggested_correction(typed) or typed
+        elif intent == "inform" and latest_entity(tracker, "email"):
+            meant = clean_address(str(latest_entity(tracker, "email")))
+        else:
+            meant = typed
+            learned = [SlotSet("address_confirmed", typed)]
+        address_message = [e for e in session_history(tracker) if e.get("event") == "user"][-2]
+        text = str(address_message.get("text") or "")
+        entities = [
+            {**entity, "value": meant} if entity.get("entity") == "email" else entity
+            for entity in address_message.get("parse_data", {}).get("entities", [])
+        ]
+        as_meant = {"text": re.sub(re.escape(typed), meant, text, flags=re.I), "entities": entities}
+        return put_back(tracker, domain, 2, as_meant, learned, turns_ago=1)
 
 
 class ActionSendCode(Action):

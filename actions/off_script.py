@@ -245,6 +245,37 @@ class ActionTakeAsNo(Action):
         return as_no(tracker, domain, taken_back)
 
 
+class ActionBackToWalk(Action):
+    """A section named again after a detour ("back to the login thing, I still can't get
+    in"): its walk goes on after the last of its steps the learner was given, never from
+    its first step again. The message is put back as the "no" to that step's question (every
+    turn since, the detour too, is taken out of the history). With no step of the section
+    given yet in this session, nothing happens and the rule starts the section.
+    """
+
+    def name(self) -> str:
+        return "action_back_to_walk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        events = session_history(tracker)
+        before, _ = split_at_latest_message(events)
+        section = tracker.get_slot("topic")  # set from the intent of this message
+        asked = [i for i in step_questions_asked(before) if section_at(before, i) == section]
+        return as_no(tracker, domain, turns_since(events, asked[-1])) if asked else []
+
+
+def section_at(events: list[dict[str, Any]], index: int) -> str | None:
+    """The article section the conversation was in at `events[index]` (the topic slot)."""
+    topics = [
+        e.get("value")
+        for e in events[:index]
+        if e.get("event") == "slot" and e.get("name") == "topic"
+    ]
+    return topics[-1] if topics else None
+
+
 class ActionNoToTheStepBefore(Action):
     """Something that came up on the way was offered to try (an address whose organization
     requires SSO, a proven account's courses or its own address, the list of courses coming
@@ -273,15 +304,32 @@ def as_no(tracker: Tracker, domain: dict[str, Any], taken_back: int) -> Events:
     """The latest `taken_back` turns out of the history, and the learner's latest message
     back in as the answer `deny` (as Rasa's two-stage fallback puts back a message with the
     intent the learner confirmed)."""
-    latest = next(e for e in reversed(tracker.events) if e.get("event") == "user")
-    parse_data = {**latest.get("parse_data", {}), "intent": {"name": "deny", "confidence": 1.0}}
-    answer = {"event": "user", "text": latest.get("text"), "parse_data": parse_data}
+    return put_back(tracker, domain, taken_back, {"intent": {"name": "deny", "confidence": 1.0}})
+
+
+def put_back(
+    tracker: Tracker,
+    domain: dict[str, Any],
+    taken_back: int,
+    meant: dict[str, Any],
+    learned: Events | None = None,
+    turns_ago: int = 0,
+) -> Events:
+    """The latest `taken_back` turns out of the history, and a learner's message back in
+    with what it meant: the latest message, or the one `turns_ago` turns before it. `meant`
+    replaces parts of its parse data (the intent, the entities, the text); `learned` sets
+    data slots once the turns are out."""
+    said = [e for e in session_history(tracker) if e.get("event") == "user"]
+    message = said[-1 - turns_ago]
+    parse_data = {**message.get("parse_data", {}), "text": message.get("text"), **meant}
+    answer = {"event": "user", "text": parse_data["text"], "parse_data": parse_data}
     for key in ("input_channel", "message_id", "metadata"):
-        if latest.get(key) is not None:
-            answer[key] = latest[key]
+        if message.get(key) is not None:
+            answer[key] = message[key]
     return [
         *(UserUtteranceReverted() for _ in range(taken_back)),
         *data_kept(tracker, domain),
+        *(learned or []),
         ActionExecuted("action_listen"),
         answer,
     ]

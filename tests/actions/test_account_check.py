@@ -140,9 +140,19 @@ async def test_something_that_is_not_an_address_is_asked_for_again(
     assert learner.slots["address_check"] == "invalid"
 
 
-async def test_a_common_domain_slip_is_pointed_out(learner: ActionLearner) -> None:
+async def test_a_common_domain_slip_is_asked_about(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionCheckAddress(), "frank.muller@gmial.com"))
     assert '"gmial.com" is a common slip for "gmail.com"' in reply
+    assert reply.endswith("Did you mean frank.muller@gmail.com?")
+    assert learner.slots["address_check"] == "possible_typo"
+
+
+async def test_a_domain_slip_the_learner_kept_is_not_asked_about_again(
+    learner: ActionLearner,
+) -> None:
+    learner.slots["address_confirmed"] = "frank.muller@gmial.com"
+    reply = joined(await learner.run(ActionCheckAddress(), "frank.muller@gmial.com"))
+    assert "common slip" not in reply
     assert learner.slots["address_check"] == "ok"
 
 
