@@ -48,6 +48,7 @@ help:
 	@echo "  make bench                load benchmark: stock, stock on our server, ours"
 	@echo "  make bench-smoke          one short benchmark sample at two levels"
 	@echo "  make bench-profile        py-spy profile of our loaded Rasa server"
+	@echo "  make bench-patches        Rasa CPU per turn with each of our Rasa replacements off"
 	@echo "  make insights             reports/insights.html [INSIGHTS_DAYS=7]"
 	@echo "  make review               reports/nlu-review.yml: NLU candidates to correct"
 	@echo "  make insights-bench       insights page over 50,000 conversations"

@@ -1,7 +1,7 @@
 # Whole-conversation load benchmark: stock Rasa, the stock config on our server, and ours, on
 # the same data (bench/, docs/performance.md). Writes reports/bench.json, reports/bench.png
 # and reports/bench-length.png.
-.PHONY: bench bench-smoke bench-profile
+.PHONY: bench bench-smoke bench-profile bench-patches
 
 BENCH_ARGS ?=
 
@@ -19,3 +19,8 @@ bench-smoke: train
 bench-profile: train
 	flock /tmp/heavy.lock env HEAVY_LOCK_HELD=1 $(PY) -m bench.profile \
 	  --model models/accounts.tar.gz $(BENCH_ARGS)
+
+# Each of rasa_addons/history.py's replacements switched off in turn: Rasa CPU per turn at
+# turn 10 and 2,000 (reports/patches.md, quoted in docs/performance.md).
+bench-patches: train
+	flock /tmp/heavy.lock env HEAVY_LOCK_HELD=1 $(PY) -m bench.patches

@@ -44,10 +44,7 @@ from typing import Any, cast
 from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RULES_NOT_IN_STORIES, RulePolicy
-from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import (
-    ACTION_LISTEN_NAME,
-    ACTION_SESSION_START_NAME,
     ACTION_UNLIKELY_INTENT_NAME,
     PREVIOUS_ACTION,
     USER,
@@ -71,7 +68,6 @@ _STATES = "_kept_states"
 
 RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
 RASA_COPY = DialogueStateTracker.copy
-RASA_ACTION_LIMIT = MessageProcessor.is_action_limit_reached
 RASA_CREATE_STATES = TrackerFeaturizer._create_states
 RASA_REMOVE_TEXT = TrackerFeaturizer._remove_user_text_if_intent
 RASA_REMOVE_UNLIKELY = TrackerFeaturizer._remove_action_unlikely_intent_from_states
@@ -293,21 +289,6 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     return copied
 
 
-def is_action_limit_reached(
-    self: MessageProcessor, tracker: DialogueStateTracker, should_predict_another_action: bool
-) -> bool:
-    """Replaces `MessageProcessor.is_action_limit_reached`: Rasa's count of the actions
-    since the last listen, reading the events backwards where they are instead of copying
-    and reversing all of them first (twice a turn)."""
-    predicted = 0
-    for event in reversed(tracker.events):
-        if isinstance(event, ActionExecuted):
-            if event.action_name in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
-                break
-            predicted += 1
-    return predicted >= self.max_number_of_predictions and should_predict_another_action
-
-
 def _states_key(domain: Domain, omit: bool, ignore: bool, rule_only: Any) -> tuple[Any, ...]:
     return (id(domain), omit, ignore, json.dumps(rule_only, sort_keys=True, default=str))
 
@@ -420,7 +401,6 @@ def _static(owner: type, name: str, rasas: Any, ours: Any) -> tuple[type, str, A
 _REPLACED: list[tuple[type, str, Any, Any]] = [
     (DialogueStateTracker, "applied_events", RASA_APPLIED_EVENTS, applied_events),
     (DialogueStateTracker, "copy", RASA_COPY, copy_tracker),
-    (MessageProcessor, "is_action_limit_reached", RASA_ACTION_LIMIT, is_action_limit_reached),
     _static(TrackerFeaturizer, "_create_states", RASA_CREATE_STATES, create_states),
     _static(
         TrackerFeaturizer,

@@ -16,6 +16,9 @@ class RasaName:
     attribute: str
     parameters: tuple[str, ...] | None
     used_by: str
+    # Set by the class's `__init__` (looked up on a tracker made with a sender id and no
+    # slots), not on the class itself.
+    on_instances: bool = False
 
 
 TRACKER_STORE = "rasa_addons/tracker_store.py"
@@ -34,6 +37,13 @@ RELIED_ON: tuple[RasaName, ...] = (
         "DialogueStateTracker.copy",
         ("self",),
         f"{HISTORY}: replaced: a copy of the state instead of a replay",
+    ),
+    RasaName(
+        "rasa.shared.core.trackers",
+        "DialogueStateTracker._paused",
+        None,
+        f"{HISTORY}: copied with the tracker's state",
+        on_instances=True,
     ),
     RasaName(
         "rasa.shared.core.trackers",
@@ -58,12 +68,6 @@ RELIED_ON: tuple[RasaName, ...] = (
         "DialogueStateTracker._first_loop_execution_or_unhappy_path",
         ("self", "loop_action_name", "applied_events"),
         f"{HISTORY}: Rasa's loop rule, applied to new events",
-    ),
-    RasaName(
-        "rasa.core.processor",
-        "MessageProcessor.is_action_limit_reached",
-        ("self", "tracker", "should_predict_another_action"),
-        f"{HISTORY}: replaced: reads the events backwards in place",
     ),
     RasaName(
         "rasa.core.featurizers.tracker_featurizers",

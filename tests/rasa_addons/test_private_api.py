@@ -15,10 +15,18 @@ from rasa_addons.private_api import LOGGERS, RELIED_ON, RasaName
 from stack.processes import ROOT
 
 
+# Our own attributes on Rasa's objects start with this; Rasa has none of that name.
+OURS_ON_RASA_OBJECTS = "_kept_"
+
+
 def resolve(name: RasaName) -> Any:
+    """The named attribute; one set in `__init__` is looked up on an instance Rasa makes."""
     found: Any = importlib.import_module(name.module)
+    owner: Any = None
     for part in name.attribute.split("."):
-        found = getattr(found, part)
+        owner, found = found, getattr(found, part, None)
+        if found is None and name.on_instances:
+            found = getattr(owner("guard", []), part)
     return found
 
 
@@ -47,16 +55,32 @@ def private_rasa_attributes(path: Path) -> set[str]:
 
 
 def own_definitions(path: Path) -> set[str]:
+    """Names the module defines: its functions and classes, and the attributes its own
+    classes set on `self`, and the `_kept_…` attributes it keeps on Rasa's objects (a name
+    Rasa doesn't use). An attribute set on anything else (a Rasa tracker's `_paused` in a
+    copy) is Rasa's, and must be declared."""
     tree = ast.parse(path.read_text())
     defined = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined.add(node.name)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-            defined.add(node.attr)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             defined.add(node.target.id)
-    return defined
+    for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+        for node in ast.walk(cls):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+            ):
+                defined.add(node.attr)
+    kept = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr.startswith(OURS_ON_RASA_OBJECTS)
+    }
+    return defined | kept
 
 
 def rasa_addons_modules() -> list[Any]:
@@ -103,3 +127,13 @@ def test_every_private_rasa_name_used_is_declared() -> None:
         if unknown:
             undeclared[str(path.relative_to(ROOT))] = sorted(unknown)
     assert not undeclared
+
+
+def test_our_attributes_on_rasa_objects_are_names_rasa_does_not_use() -> None:
+    import rasa
+
+    rasa_source = Path(rasa.__file__).parent
+    used = {
+        path for path in rasa_source.rglob("*.py") if OURS_ON_RASA_OBJECTS in path.read_text()
+    }
+    assert not used

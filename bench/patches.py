@@ -1,0 +1,188 @@
+"""What each of Rasa's replaced functions (rasa_addons/history.py) still buys: the CPU of a
+turn's predictions with all of them in place, with each one switched back to Rasa's in
+turn, and with none (Rasa as shipped), at turn 10 and at turn 2,000 of one session.
+
+The session is every test story played one after the other (as one learner would), again
+and again until it is long enough. Before a measured turn the tracker has been predicted on
+once, as the server's tracker has after the previous turn, so the kept history is warm. A
+turn is a greeting: the policies' predictions until they choose to listen (the model's own
+choice; no custom action runs). `python -m bench.patches` writes reports/patches.json and
+reports/patches.md; docs/performance.md quotes the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rasa_addons import history
+from stack.processes import ROOT
+
+REPORTS = ROOT / "reports"
+POINTS = (10, 2000)
+# A replacement that saves less than this share of a turn's CPU at either point goes.
+KEEP_THRESHOLD = 0.03
+
+
+def _story_events(agent: Any) -> list[Any]:
+    from rasa.core.test import _create_data_generator
+    from rasa.shared.core.events import Restarted, SessionStarted
+
+    events: list[Any] = []
+    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
+        generator = _create_data_generator(str(path), agent)
+        for tracker in generator.generate_story_trackers():
+            events.extend(
+                e for e in tracker.events if not isinstance(e, SessionStarted | Restarted)
+            )
+    return events
+
+
+def _first_turns(events: list[Any], turns: int) -> list[Any]:
+    """The stories' events, repeated, up to the listen before user message number `turns`."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    out: list[Any] = []
+    users = 0
+    while True:
+        for event in events:
+            if isinstance(event, UserUttered):
+                users += 1
+                if users >= turns:
+                    listened = isinstance(out[-1], ActionExecuted) and out[-1].action_name == (
+                        "action_listen"
+                    )
+                    return out[:-1] if listened else out
+            out.append(event)
+
+
+def _greeting() -> list[Any]:
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    return [
+        ActionExecuted("action_listen"),
+        UserUttered("hi", intent={"name": "greet", "confidence": 1.0}),
+    ]
+
+
+def _turn_cpu_ms(processor: Any, tracker: Any) -> float:
+    """The CPU of one turn as the processor spends it on the dialogue: a greeting, then
+    until the model chooses to listen, per action the limit check, the prediction and the
+    tracker copy the processor makes before running an action."""
+    from rasa.shared.core.events import ActionExecuted
+
+    for event in _greeting():
+        tracker.update(event)
+    started = time.process_time()
+    for _ in range(10):
+        processor.is_action_limit_reached(tracker, True)
+        prediction = processor._predict_next_with_tracker(tracker)
+        name = processor.domain.action_names_or_texts[prediction.max_confidence_index]
+        tracker.copy()
+        tracker.update(ActionExecuted(name))
+        if name == "action_listen":
+            break
+    return (time.process_time() - started) * 1000
+
+
+@contextmanager
+def _replacements(off: str | None, all_off: bool = False) -> Iterator[None]:
+    """Ours in place except `off` (Rasa's), or Rasa's everywhere."""
+    for owner, name, rasas, ours in history._REPLACED:
+        setattr(owner, name, rasas if all_off or name == off else ours)
+    try:
+        yield
+    finally:
+        history.uninstall()
+
+
+def _measure(agent: Any, prefix: list[Any], repeats: int, off: str | None, all_off: bool) -> float:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    slots = agent.processor.domain.slots
+    samples = []
+    with _replacements(off, all_off):
+        tracker = DialogueStateTracker.from_events("bench-patches", list(prefix), slots)
+        _turn_cpu_ms(agent.processor, tracker)  # warms what a served tracker has kept
+        samples = [_turn_cpu_ms(agent.processor, tracker) for _ in range(repeats)]
+    return round(statistics.median(samples), 2)
+
+
+def run(repeats: int) -> dict[str, Any]:
+    from rasa.core.agent import Agent
+
+    # As served: no debug messages (Rasa's loggers would format every state for them).
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    agent = Agent.load(str(ROOT / "models" / "accounts.tar.gz"))
+    events = _story_events(agent)
+    configurations: list[tuple[str, str | None, bool]] = [
+        ("all replacements", None, False),
+        *((f"without {name}", name, False) for _, name, _, _ in history._REPLACED),
+        ("Rasa as shipped", None, True),
+    ]
+    points: dict[str, dict[str, float]] = {}
+    for turns in POINTS:
+        prefix = _first_turns(events, turns)
+        points[str(turns)] = {
+            label: _measure(agent, prefix, repeats, off, all_off)
+            for label, off, all_off in configurations
+        }
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "repeats": repeats,
+        "cpu_ms_per_turn": points,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    """Markdown: per replacement, what switching it off costs at each point."""
+    points = report["cpu_ms_per_turn"]
+    lines = [
+        f"Rasa CPU of one turn's predictions (median of {report['repeats']}), "
+        f"{report['date']}, `make bench-patches`.",
+        "",
+        "| replacement switched back to Rasa's | "
+        + " | ".join(f"turn {p}: ms (its saving)" for p in points)
+        + " | kept? |",
+        "| --- | " + " | ".join("---:" for _ in points) + " | --- |",
+    ]
+    for label in next(iter(points.values())):
+        cells, savings = [], []
+        for values in points.values():
+            base = values["all replacements"]
+            saving = (values[label] - base) / values[label] if values[label] else 0.0
+            savings.append(saving)
+            cells.append(
+                f"{values[label]:.1f}"
+                + ("" if label == "all replacements" else f" ({saving:+.0%})")
+            )
+        kept = ""
+        if label.startswith("without "):
+            kept = "yes" if max(savings) >= KEEP_THRESHOLD else f"no: under {KEEP_THRESHOLD:.0%}"
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {kept} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5, help="measured turns per point")
+    parser.add_argument("--out", type=Path, default=REPORTS / "patches.json")
+    args = parser.parse_args(argv)
+    report = run(args.repeats)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(table(report))
+    print(table(report))
+
+
+if __name__ == "__main__":
+    main()
