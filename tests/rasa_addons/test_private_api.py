@@ -14,7 +14,6 @@ import pytest
 from rasa_addons.private_api import LOGGERS, RELIED_ON, RasaName
 from stack.processes import ROOT
 
-
 # Our own attributes on Rasa's objects start with this; Rasa has none of that name.
 OURS_ON_RASA_OBJECTS = "_kept_"
 
@@ -133,7 +132,5 @@ def test_our_attributes_on_rasa_objects_are_names_rasa_does_not_use() -> None:
     import rasa
 
     rasa_source = Path(rasa.__file__).parent
-    used = {
-        path for path in rasa_source.rglob("*.py") if OURS_ON_RASA_OBJECTS in path.read_text()
-    }
+    used = {path for path in rasa_source.rglob("*.py") if OURS_ON_RASA_OBJECTS in path.read_text()}
     assert not used
