@@ -289,7 +289,8 @@ class ActionVerifyCode(Action):
 # article text speaks of (renamed where its stories differ), and the one it goes on from for
 # any other (None: every state as it is). Sections not listed lead into the login walk and
 # take every state as it is.
-# - login: a likely second account is step 4 found early (steps 2 and 3 still follow).
+# - login (and the reset and social-login sections, which lead into it): a likely second
+#   account is step 4 found early (steps 2 and 3 still follow).
 # - the "couldn't find an account" error: no account under the proven address goes back to
 #   the cause being tried; an account there means logging in with exactly that address, or
 #   with its own sign-in option, or looking at the likely second account (cause 3) - each
@@ -300,6 +301,8 @@ class ActionVerifyCode(Action):
 # - the other sections go back to their own walk ("section").
 SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
     "login": ({"duplicates": "duplicates_login"}, None),
+    "reset_password": ({"duplicates": "duplicates_login"}, None),
+    "social_login": ({"duplicates": "duplicates_login"}, None),
     "account_not_found": (
         {
             "no_account": "no_account_here",
@@ -350,13 +353,30 @@ STEP_2 = frozenset(
     }
 )
 STEP_3 = frozenset({"utter_login_social", "utter_social_login"})
-# The login walk's states whose stories give step 2 or 3 after the proof, and the state to
-# go on from when the learner was given that step before proving the address, so it is not
-# given again (the first that applies).
-GIVEN_BEFORE: dict[str, tuple[tuple[frozenset[str], str], ...]] = {
-    "password": ((STEP_2, "password_reset_tried"), (STEP_3, "password_social_tried")),
-    "social_only": ((STEP_2, "social_only_reset_tried"),),
-    "duplicates_login": ((STEP_2, "duplicates_login_reset_tried"),),
+# Cause 2 of the "couldn't find an account" error (a typo at sign-up), in its forms.
+CAUSE_2 = frozenset(
+    {"utter_not_found_typo", "utter_not_found_typo_variants", "utter_not_found_typo_unlisted"}
+)
+STEPS = {"step 2": STEP_2, "step 3": STEP_3, "cause 2": CAUSE_2}
+# The states whose stories give a step after the proof that the learner may have been given
+# before proving the address, and the state to go on from instead, by the steps given
+# before, so none is given again.
+GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
+    "password": {
+        frozenset({"step 2"}): "password_reset_tried",
+        frozenset({"step 3"}): "password_social_tried",
+        frozenset({"step 2", "step 3"}): "password_reset_tried",
+    },
+    "social_only": {
+        frozenset({"step 2"}): "social_only_reset_tried",
+        frozenset({"step 2", "step 3"}): "social_only_reset_tried",
+    },
+    "duplicates_login": {
+        frozenset({"step 2"}): "duplicates_login_reset_tried",
+        frozenset({"step 3"}): "duplicates_login_social_tried",
+        frozenset({"step 2", "step 3"}): "duplicates_login_steps_tried",
+    },
+    "duplicates_to_try": {frozenset({"cause 2"}): "duplicates_to_try_last"},
 }
 
 
@@ -375,10 +395,10 @@ def in_section(account_state: str, tracker: Tracker) -> str:
         return account_state
     kept, otherwise = SECTION_STATES.get(section_of_the_code(tracker), ({}, None))
     continued = kept.get(account_state, account_state if otherwise is None else otherwise)
-    for step, instead in GIVEN_BEFORE.get(continued, ()):
-        if was_said(tracker, step):
-            return instead
-    return continued
+    instead = GIVEN_BEFORE.get(continued, {})
+    bearing = frozenset().union(*instead)  # the steps that matter in this state
+    given = frozenset(step for step in bearing if was_said(tracker, STEPS[step]))
+    return instead.get(given, continued)
 
 
 def account_fact(state: AccountState) -> tuple[str, str, dict[str, Any]]:

@@ -261,9 +261,19 @@ class ActionBackToWalk(Action):
     ) -> Events:
         events = session_history(tracker)
         before, _ = split_at_latest_message(events)
-        section = tracker.get_slot("topic")  # set from the intent of this message
-        asked = [i for i in step_questions_asked(before) if section_at(before, i) == section]
+        walk = walk_of(tracker.get_slot("topic"))  # the topic: set from this message's intent
+        asked = [i for i in step_questions_asked(before) if walk_of(section_at(before, i)) == walk]
         return as_no(tracker, domain, turns_since(events, asked[-1])) if asked else []
+
+
+# Sections that lead into the login walk: asking about a reset or a social login starts
+# it from that step, and the login steps follow.
+LOGIN_WALK = frozenset({"login", "reset_password", "social_login"})
+
+
+def walk_of(section: str | None) -> str | None:
+    """The walk a section's steps belong to: the login walk, or the section's own."""
+    return "login" if section in LOGIN_WALK else section
 
 
 def section_at(events: list[dict[str, Any]], index: int) -> str | None:

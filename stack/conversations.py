@@ -25,6 +25,8 @@ from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import Learner
 
 OUTCOME_QUESTIONS = frozenset({"utter_did_that_work", "utter_did_this_solve"})
+# How a reply links to a help article (a Markdown link, as the domain writes them).
+ARTICLE_LINK = "]("
 # Replies that lead in or answer aside: none of them is something to try.
 NOTHING_TO_TRY = frozenset(
     {
@@ -84,7 +86,10 @@ class RuleCheck:
                 if not self.something_to_try:
                     broken.append(f"{name} without anything new to try")
                 self.something_to_try = False
-            elif name not in NOTHING_TO_TRY and not text.rstrip().endswith("?"):
+            elif name not in NOTHING_TO_TRY and (
+                not text.rstrip().endswith("?") or ARTICLE_LINK in text
+            ):
+                # A step, or a question that comes with an article to read.
                 self.something_to_try = True
         return broken
 

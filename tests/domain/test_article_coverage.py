@@ -71,9 +71,18 @@ def additions() -> list[str]:
 
 
 def response_texts() -> dict[str, list[str]]:
+    """Each response's texts and its buttons' titles: what the learner reads."""
     responses = Domain.load(str(ROOT / "domain.yml")).responses
     return {
-        name: [str(v.get("text") or "") for v in variants] for name, variants in responses.items()
+        name: [
+            text
+            for variant in variants
+            for text in (
+                str(variant.get("text") or ""),
+                *(str(button.get("title") or "") for button in variant.get("buttons") or []),
+            )
+        ]
+        for name, variants in responses.items()
     }
 
 
