@@ -19,7 +19,7 @@ DEMO_MODE ?= 1
 TEST_DEPS := train system-deps
 -include mk/*.mk
 
-.PHONY: help install system-deps spacy train run shell services test test-fast lint validate pytest story-test transcripts story-graph clean
+.PHONY: help install system-deps spacy train run shell services test test-fast lint validate pytest story-test stories transcripts story-graph clean
 
 help:
 	@echo "Run & chat:"
@@ -29,6 +29,7 @@ help:
 	@echo "  make services             account service + action server for the Rasa CLI"
 	@echo "  make widget               bundle the chat widget (widget/dist/widget.js)"
 	@echo "  make transcripts          record docs/transcripts.md from a fresh stack"
+	@echo "  make stories              write tests/stories/ from the conversations, on a fresh stack"
 	@echo ""
 	@echo "Tests:"
 	@echo "  make test                 every test: lint, types, data validation, pytest, test stories"
@@ -118,6 +119,10 @@ pytest: $(TEST_DEPS)
 # Without the browser and cluster tests (they start Chromium and a whole cluster).
 test-fast: lint validate train
 	$(VENV)/bin/pytest --ignore=tests/browser --ignore=tests/cluster
+
+# tests/stories/: the conversations of tests/conversations/ as test stories, from a fresh stack.
+stories: train
+	$(PY) -m scripts.record_stories
 
 # docs/transcripts.md: one real conversation per article section, from a fresh stack.
 transcripts: train

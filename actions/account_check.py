@@ -29,8 +29,9 @@ from actions.account_client import (
     CodeCheckResult,
     get_client,
 )
-from actions.off_script import put_back, response_name, session_history
+from actions.off_script import put_back, session_history
 from actions.typos import split_address, suggested_correction
+from actions.walks import STEP_2, STEP_3, said
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
 
@@ -342,17 +343,6 @@ def section_of_the_code(tracker: Tracker) -> str:
     return str(asked_in if asked_in is not None else tracker.get_slot("topic"))
 
 
-# Login steps 2 and 3 in the forms the assistant gives them.
-STEP_2 = frozenset(
-    {
-        "utter_login_reset_password",
-        "utter_reset_password",
-        "utter_reset_by_article",
-        "utter_reset_sent",
-        "utter_reset_sent_proven",
-    }
-)
-STEP_3 = frozenset({"utter_login_social", "utter_social_login"})
 # Cause 2 of the "couldn't find an account" error (a typo at sign-up), in its forms.
 CAUSE_2 = frozenset(
     {"utter_not_found_typo", "utter_not_found_typo_variants", "utter_not_found_typo_unlisted"}
@@ -380,14 +370,6 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
 }
 
 
-def was_said(tracker: Tracker, responses: frozenset[str]) -> bool:
-    """Whether the assistant sent any of `responses` in this conversation."""
-    return any(
-        event.get("event") == "bot" and response_name(event) in responses
-        for event in tracker.events
-    )
-
-
 def in_section(account_state: str, tracker: Tracker) -> str:
     """The state the stories continue from, where the section decides what follows it. An
     address changed by someone else decides in every section (the email-change section)."""
@@ -397,7 +379,8 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     continued = kept.get(account_state, account_state if otherwise is None else otherwise)
     instead = GIVEN_BEFORE.get(continued, {})
     bearing = frozenset().union(*instead)  # the steps that matter in this state
-    given = frozenset(step for step in bearing if was_said(tracker, STEPS[step]))
+    given_here = said(tracker)
+    given = frozenset(step for step in bearing if STEPS[step] & given_here)
     return instead.get(given, continued)
 
 

@@ -30,7 +30,7 @@ NOT_SAID_AGAIN = frozenset(
     }
 )
 # The assistant's own offers that ask for an address after a section's last step didn't
-# help: when they come to nothing, a person is next.
+# help: when they come to nothing, the rest of a walk the learner left, or a person.
 ADDRESS_OFFERS = frozenset({"utter_second_account_lookup", "utter_verification_ask_address"})
 # Where the article has more on a step, the page that explains it; any other step has no
 # more detail than the step itself (utter_how_no_detail).
@@ -195,7 +195,8 @@ class ActionBackToSteps(Action):
     on its way) is taken out of the history, so the learner's answer goes to that step.
     When the address answered one of the assistant's own offers after the section's last
     step (a second-account lookup, a new verification email), the learner said no to that
-    step already: a person is offered instead. With no walk begun, the topics.
+    step already: the rest of a walk they left for it, or a person (actions/walks.py).
+    With no walk begun, the topics.
     """
 
     def name(self) -> str:
@@ -208,7 +209,7 @@ class ActionBackToSteps(Action):
         before = before_the_address(events)
         said = bot_messages(before)
         if said and response_name(said[-1]) in ADDRESS_OFFERS:
-            return [FollowupAction("utter_offer_ticket")]
+            return [FollowupAction("action_rest_of_walk")]
         asked = step_questions_asked(before)
         if not asked:
             # As an action of its own, so the rules after the topic menu apply.

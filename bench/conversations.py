@@ -104,6 +104,7 @@ SCRIPTS: dict[str, list[str]] = {
     ],
     "typo_domain": [
         "I can't log in, I use {typo_email}",
+        "yes, I meant gmail",
         "no, just show me the steps",
         "yes it worked",
         "thanks",

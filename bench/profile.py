@@ -22,9 +22,9 @@ from typing import Any
 
 from bench import models
 from bench.conversations import LearnerFactory
-from bench.load import Driver
 from bench.report import REPORTS
 from bench.runs import CONFIGURATIONS, LIMITS_SCALE, log, ours_model, warmup
+from stack.load import Driver
 from stack.processes import BIN, Stack, StackConfig
 
 # Parts of a turn, by a frame on the stack (and, for a part's own time, a frame that is not).
@@ -110,7 +110,7 @@ def main() -> None:
     stack = Stack(config).start()
     try:
         factory = LearnerFactory(run_id=f"profile-{uuid.uuid4().hex[:6]}")
-        driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
+        driver = Driver(config, factory)
         asyncio.run(warmup(driver))
         record = [str(BIN / "py-spy"), "record", "--pid", str(stack.pids()["rasa"])]
         record += ["--duration", str(args.seconds), "--rate", "100", "--format", "raw"]

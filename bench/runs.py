@@ -17,8 +17,8 @@ import aiohttp
 
 from bench import models, scale, seed
 from bench.conversations import LearnerFactory
-from bench.load import Driver, LevelResult
 from bench.rss import RssSampler, tree_cpu_s
+from stack.load import Driver, LevelResult
 from stack.processes import ROOT, Stack, StackConfig
 
 # The learners share a few seeded demo accounts whose mail budgets (3 codes an hour, ...)
@@ -104,7 +104,7 @@ def start(configuration: Configuration, model: models.TrainedModel) -> Running:
         }
     ).start()
     factory = LearnerFactory(run_id=f"{configuration.name}-{uuid.uuid4().hex[:6]}")
-    driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
+    driver = Driver(config, factory)
     running = Running(configuration, stack, driver, sampler, result)
     mark = time.monotonic()
     warm = asyncio.run(warmup(driver))

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.conversations import SCRIPTS, LearnerFactory
-from bench.load import Driver
 from stack.learner import reply_texts
+from stack.load import Driver
 from stack.processes import ROOT, StackConfig, running
 
 
@@ -43,12 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as var_dir:
         config = StackConfig.on_free_ports(Path(var_dir), model=model)
         with running(config):
-            driver = Driver(
-                config.rasa_url,
-                config.account_url,
-                config.api_key,
-                LearnerFactory("transcript", persona_every=10**9),
-            )
+            driver = Driver(config, LearnerFactory("transcript", persona_every=10**9))
             asyncio.run(show(driver, names))
 
 

@@ -9,6 +9,7 @@ two Sanic worker processes. Same load each time.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import time
@@ -16,14 +17,40 @@ from pathlib import Path
 from typing import Any
 
 from cluster.config import ClusterConfig
-from cluster.load import drive, read_report, update_report
 from cluster.processes import ROOT, Cluster, remove_files
+from stack.learner import Endpoints
+from stack.load import Driver, OneScript
+
+# A short conversation that goes through NLU, rules and a custom action on most turns.
+SCRIPT = (
+    "hello",
+    "I can't log in to my account",
+    "no",
+    "no",
+    "thanks",
+    "bye",
+)
 
 
 def _measure(url: str, concurrency: int, duration: float) -> dict[str, Any]:
-    deadline = time.monotonic() + duration
-    result = asyncio.run(drive(url, concurrency, lambda: time.monotonic() >= deadline))
-    return result.summary()
+    driver = Driver(Endpoints(url), OneScript(SCRIPT))
+    return asyncio.run(driver.run_level(concurrency, duration)).summary()
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    try:
+        report = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def update_report(path: Path, key: str, value: Any) -> None:
+    """reports/cluster.json holds one section per producer (the benchmark and its history)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = read_report(path)
+    report[key] = value
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
 def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, Any]:
@@ -69,8 +96,8 @@ def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, 
         "one_replica": one,
         "two_replicas": two,
         "one_replica_two_sanic_workers": workers,
-        "speedup": round(two["turns_per_second"] / one["turns_per_second"], 2)
-        if one["turns_per_second"]
+        "speedup": round(two["turns_per_s"] / one["turns_per_s"], 2)
+        if one["turns_per_s"]
         else None,
     }
     update_report(output, "throughput", figures)
@@ -78,9 +105,9 @@ def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, 
     history.append(
         {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "one_replica_tps": one["turns_per_second"],
-            "two_replicas_tps": two["turns_per_second"],
-            "one_replica_two_workers_tps": workers["turns_per_second"],
+            "one_replica_tps": one["turns_per_s"],
+            "two_replicas_tps": two["turns_per_s"],
+            "one_replica_two_workers_tps": workers["turns_per_s"],
             "load_average_after": [round(value, 2) for value in os.getloadavg()],
         }
     )

@@ -14,6 +14,8 @@ something new to try. The tests assert each turn; the off-script evaluation coun
 from __future__ import annotations
 
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 import yaml
 
 from rasa_addons.channels.guard import TROUBLE_REPLY
-from stack.learner import Learner
+from stack.learner import Assistant, Learner
 
 OUTCOME_QUESTIONS = frozenset({"utter_did_that_work", "utter_did_this_solve"})
 # How a reply links to a help article (a Markdown link, as the domain writes them).
@@ -61,6 +63,18 @@ def load(paths: list[Path]) -> list[Conversation]:
         for spec in data["conversations"]:
             conversations.append(Conversation(path.stem, steps, spec))
     return conversations
+
+
+def forget_codes(assistant: Assistant, sender: str) -> None:
+    """Tells the account service to forget a played conversation's codes, so the next
+    conversation may ask for codes to the same persona (its hourly allowance is per
+    conversation's codes still held)."""
+    request = urllib.request.Request(
+        f"{assistant.account_url}/conversations/{urllib.parse.quote(sender)}",
+        method="DELETE",
+        headers={"X-API-Key": assistant.api_key or ""},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 class RuleCheck:

@@ -1,20 +1,71 @@
-"""Drives simulated learners through whole conversations at a fixed concurrency."""
+"""The one load driver: simulated learners talk to the assistant over REST, each through
+whole conversations, at a fixed concurrency, and every turn is counted (served, failed, or
+answered with the apology or the outage line: a failed turn).
+
+The benchmark (bench/) gives it its personas' scripts (bench/conversations.py); the
+cluster benchmark (cluster/bench.py) one short script again and again (`OneScript`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 
-from bench.conversations import LearnerFactory
-from stack.learner import AsyncRestLearner, Endpoints, failed_turn, reply_texts
+from stack.learner import Assistant, AsyncRestLearner, failed_turn, new_sender, reply_texts
 
 TURN_TIMEOUT = 60.0
 # Replies that mean the assistant did not understand (counted, not treated as errors).
-FALLBACK_MARKERS = ("Did you mean", "rephrase", "didn't quite get", "didn't understand")
+FALLBACK_MARKERS = ("Did you mean one of these", "rephrase", "didn't quite get")
+
+
+class ScriptedLearner(Protocol):
+    """One conversation's learner: who it is and what it says ({code}: the mailed code)."""
+
+    sender: str
+    email: str
+    turns: list[str]
+
+    def render(self, turn: str) -> str: ...
+
+
+L = TypeVar("L", bound=ScriptedLearner)
+
+
+class LearnerSource(Protocol[L]):
+    """Hands out the next learner, and takes it back when its conversation is over."""
+
+    def next(self) -> L: ...
+
+    def done(self, learner: L) -> None: ...
+
+
+@dataclass
+class Scripted:
+    sender: str
+    turns: list[str]
+    email: str = ""
+
+    def render(self, turn: str) -> str:
+        return turn
+
+
+class OneScript:
+    """The same lines in every conversation, each conversation a new sender."""
+
+    def __init__(self, lines: tuple[str, ...], prefix: str = "load") -> None:
+        self.lines = lines
+        self.prefix = prefix
+
+    def next(self) -> Scripted:
+        return Scripted(new_sender(self.prefix), list(self.lines))
+
+    def done(self, learner: Scripted) -> None:
+        pass
 
 
 @dataclass
@@ -61,9 +112,9 @@ class LevelResult:
         }
 
 
-class Driver:
-    def __init__(self, rasa_url: str, account_url: str, api_key: str, factory: LearnerFactory):
-        self.assistant = Endpoints(rasa_url, account_url, api_key)
+class Driver(Generic[L]):
+    def __init__(self, assistant: Assistant, factory: LearnerSource[L]):
+        self.assistant = assistant
         self.factory = factory
 
     def chat(self, session: aiohttp.ClientSession, sender: str) -> AsyncRestLearner:
@@ -96,13 +147,13 @@ class Driver:
             result.fallback_replies += 1
 
     async def learner_loop(
-        self, session: aiohttp.ClientSession, deadline: float, result: LevelResult
+        self, session: aiohttp.ClientSession, stop: Callable[[], bool], result: LevelResult
     ) -> None:
-        while time.perf_counter() < deadline:
+        while not stop():
             learner = self.factory.next()
             try:
                 for template in learner.turns:
-                    if time.perf_counter() >= deadline:
+                    if stop():
                         return
                     text = learner.render(template)
                     if "{code}" in text:
@@ -130,7 +181,10 @@ class Driver:
             started = time.perf_counter()
             deadline = started + seconds
             await asyncio.gather(
-                *(self.learner_loop(session, deadline, result) for _ in range(concurrency))
+                *(
+                    self.learner_loop(session, lambda: time.perf_counter() >= deadline, result)
+                    for _ in range(concurrency)
+                )
             )
             result.duration_s = time.perf_counter() - started
         return result

@@ -220,11 +220,12 @@ async def test_a_fact_tried_on_the_way_passes_the_no_to_the_step_before(domain: 
 
 
 @pytest.mark.parametrize("offer", ["utter_second_account_lookup", "utter_verification_ask_address"])
-async def test_back_to_the_steps_after_an_offer_of_ours_offers_a_person(
+async def test_back_to_the_steps_after_an_offer_of_ours_goes_on_with_the_rest(
     domain: Domain, offer: str
 ) -> None:
     """The step, "no", our offer asking for an address, the address, the code declined:
-    the step is not asked again (the learner said no to it); a person is offered."""
+    the step is not asked again (the learner said no to it); the rest of a walk the learner
+    left, or a person (action_rest_of_walk decides)."""
     events = walk("utter_second_account_check")
     events += [action("action_listen"), user("deny", "no"), action(offer), bot(offer)]
     events += [action("action_listen"), user("inform", "emma@example.com")]
@@ -233,7 +234,7 @@ async def test_back_to_the_steps_after_an_offer_of_ours_offers_a_person(
     events += [action("action_listen"), declined, bot("utter_code_declined")]
     said, result = await run(domain, ActionBackToSteps(), events)
     assert said == []
-    assert result == [FollowupAction("utter_offer_ticket")]
+    assert result == [FollowupAction("action_rest_of_walk")]
 
 
 async def test_a_fact_tried_before_any_walk_offers_a_person(domain: Domain) -> None:

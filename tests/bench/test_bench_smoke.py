@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import uuid
 
+import aiohttp
+
 from bench.conversations import SCRIPTS, LearnerFactory
-from bench.load import Driver
+from cluster.bench import SCRIPT as CLUSTER_SCRIPT
+from stack.learner import Endpoints
+from stack.load import Driver, LevelResult, OneScript
 from stack.processes import Stack
 
 
@@ -18,7 +22,7 @@ async def test_smoke_run_has_no_errors_or_empty_replies(stack: Stack) -> None:
     tag = uuid.uuid4().hex[:8]
     # Made-up addresses only: the personas' hourly code allowance belongs to other tests.
     factory = LearnerFactory(f"smoke-{tag}", persona_every=10**9, address_tag=f"{tag}-")
-    driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
+    driver = Driver(config, factory)
 
     levels = [await driver.run_level(concurrency, 3.0) for concurrency in (1, 4)]
 
@@ -36,7 +40,7 @@ async def test_turns_answered_with_the_apology_count_as_failed(stack: Stack) -> 
     config = stack.config
     tag = uuid.uuid4().hex[:8]
     factory = LearnerFactory(f"down-{tag}", persona_every=10**9, address_tag=f"{tag}-")
-    driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
+    driver = Driver(config, factory)
     stack.supervisor.stop("action-server")
     try:
         level = await driver.run_level(2, 3.0)
@@ -51,3 +55,26 @@ def test_every_script_is_a_whole_conversation() -> None:
     assert len(SCRIPTS) >= 12
     assert all(len(turns) >= 3 for turns in SCRIPTS.values())
     assert sum("{code}" in " ".join(turns) for turns in SCRIPTS.values()) >= 3
+
+
+async def test_each_script_is_understood_to_its_end(stack: Stack) -> None:
+    """The scripts follow the dialogue as it is: no turn misread, failed or unanswered."""
+    tag = uuid.uuid4().hex[:8]
+    factory = LearnerFactory(f"scripts-{tag}", persona_every=10**9, address_tag=f"{tag}-")
+    driver = Driver(stack.config, factory)
+    result = LevelResult(1)
+    async with aiohttp.ClientSession() as session:
+        await driver.learner_loop(session, lambda: result.conversations >= len(SCRIPTS), result)
+    summary = result.summary()
+    assert summary["conversations_finished"] == len(SCRIPTS)
+    assert summary["errors"] == 0, summary["error_samples"]
+    assert summary["fallback_replies"] == 0
+    assert summary["codes_missing"] == 0
+
+
+async def test_the_cluster_script_through_the_same_driver(stack: Stack) -> None:
+    driver = Driver(Endpoints(stack.config.rasa_url), OneScript(CLUSTER_SCRIPT, "cluster-load"))
+    summary = (await driver.run_level(2, 2.0)).summary()
+    assert summary["turns"] > 0
+    assert summary["errors"] == 0, summary["error_samples"]
+    assert summary["empty_replies"] == 0

@@ -14,12 +14,12 @@ import pytest
 
 from bench import history, length, plots, profile, scale, seed
 from bench.conversations import LearnerFactory
-from bench.load import Driver
 from bench.report import ceiling, ratios, summarize
 from bench.rss import RssSampler
 from bench.runs import CONFIGURATIONS, Running, measure_levels
 from bench.stats import knee, spread
 from stack.learner import RestLearner
+from stack.load import Driver
 from stack.processes import Stack
 
 
@@ -42,7 +42,7 @@ def _running(stack: Stack, name: str) -> Running:
             "accounts": pids["account-service"],
         }
     ).start()
-    driver = Driver(config.rasa_url, config.account_url, config.api_key, factory)
+    driver = Driver(config, factory)
     result = {"startup_s": {"rasa_ready": 10.0}}
     return Running(CONFIGURATIONS[name], stack, driver, sampler, result)
 

@@ -4,21 +4,22 @@ Each turn is sent over the REST channel to the real Rasa server, action server a
 account service, and judged by stack/conversations.py: the responses, text and buttons it
 names, and the conversation rules every turn is held to. A conversation marked
 `offers_every_step` must have been given every step of its file's section before it is
-offered a person.
+offered a person. Each conversation's test story in tests/stories/ must be the one it gives
+now (stack/stories.py; `make stories` writes them).
 """
 
 from __future__ import annotations
 
-import urllib.parse
-import urllib.request
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stack.conversations import Conversation, load, play
+from stack.conversations import Conversation, forget_codes, load, play
 from stack.learner import RestLearner
 from stack.processes import Stack
+from stack.stories import stale
 
 HERE = Path(__file__).resolve().parent
 CONVERSATIONS = load(list(HERE.glob("*.yml")))
@@ -27,14 +28,7 @@ CONVERSATIONS = load(list(HERE.glob("*.yml")))
 @pytest.fixture
 def chat(rest_learner: RestLearner, stack: Stack) -> Any:
     yield rest_learner
-    # Forget the conversation's codes, so the next one may ask for codes to the same persona.
-    config = stack.config
-    request = urllib.request.Request(
-        f"{config.account_url}/conversations/{urllib.parse.quote(rest_learner.sender)}",
-        method="DELETE",
-        headers={"X-API-Key": config.api_key},
-    )
-    urllib.request.urlopen(request, timeout=10).close()
+    forget_codes(stack.config, rest_learner.sender)
 
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.name for c in CONVERSATIONS])
@@ -43,6 +37,9 @@ def test_conversation(chat: RestLearner, conversation: Conversation) -> None:
         assert turn.right, (
             f"turn {turn.number} ({turn.message!r}) got {turn.names}: {turn.texts}: {turn.problems}"
         )
+    # The same path as a test story (tests/stories/), written from this conversation.
+    problem = stale(conversation, [json.loads(data) for _, data in chat.events()])
+    assert problem is None, problem
 
 
 def test_every_section_has_its_three_paths() -> None:

@@ -1,0 +1,111 @@
+"""The article's walks as ordered steps, each in the forms the assistant gives it, and the
+rest of a walk the learner left.
+
+A learner may ask about a second account in the middle of the login walk or of "missing
+courses" (the last login step, the second courses step). When that side section ends
+without success, the walk they left goes on with its steps not given yet, in the
+article's order, before a person is offered; a step already given (in any of its forms)
+is not given again. The stories of data/stories/ give every walk taken from its start;
+this is the one place that picks steps by what was said, because a walk resumed after a
+side section can't be a story (its steps depend on where it was left).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.off_script import (
+    bot_messages,
+    response_name,
+    section_at,
+    session_history,
+    split_at_latest_message,
+    step_questions_asked,
+    walk_of,
+)
+
+Events = list[dict[str, Any]]
+
+# Login steps 2 and 3 in the forms the assistant gives them.
+STEP_2 = frozenset(
+    {
+        "utter_login_reset_password",
+        "utter_reset_password",
+        "utter_reset_by_article",
+        "utter_reset_sent",
+        "utter_reset_sent_proven",
+    }
+)
+STEP_3 = frozenset({"utter_login_social", "utter_social_login"})
+SECOND_ACCOUNT = frozenset(
+    {"utter_login_second_account", "utter_courses_second_account", "utter_second_account_check"}
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    forms: frozenset[str]  # the responses that give this step
+    response: str  # the one the walk gives it with
+
+
+WALKS: dict[str, tuple[Step, ...]] = {
+    "login": (
+        Step(frozenset({"utter_login_check_address"}), "utter_login_check_address"),
+        Step(STEP_2, "utter_login_reset_password"),
+        Step(STEP_3, "utter_login_social"),
+        Step(SECOND_ACCOUNT, "utter_login_second_account"),
+    ),
+    "missing_courses": (
+        Step(frozenset({"utter_courses_tabs"}), "utter_courses_tabs"),
+        Step(SECOND_ACCOUNT, "utter_courses_second_account"),
+        Step(frozenset({"utter_courses_clear_cache"}), "utter_courses_clear_cache"),
+    ),
+}
+
+
+def said(tracker: Tracker) -> set[str]:
+    """Every response the assistant sent in this conversation (turns taken back included:
+    the learner read them)."""
+    return {name for e in tracker.events if e.get("event") == "bot" and (name := response_name(e))}
+
+
+def walk_left(tracker: Tracker) -> str | None:
+    """The walk of the latest step question asked outside the current section, unless the
+    learner said that step worked."""
+    before, _ = split_at_latest_message(session_history(tracker))
+    current = walk_of(tracker.get_slot("topic"))
+    for index in reversed(step_questions_asked(before)):
+        walk = walk_of(section_at(before, index))
+        if walk != current:
+            answered = bot_messages(before[index + 1 :])
+            worked = bool(answered) and response_name(answered[0]) == "utter_glad"
+            return None if worked or walk not in WALKS else walk
+    return None
+
+
+class ActionRestOfWalk(Action):
+    """A side section (a second account) ended without success: the next step of the walk
+    the learner left for it that they haven't been given, with its question; when none is
+    left (or no walk was left), a person is offered."""
+
+    def name(self) -> str:
+        return "action_rest_of_walk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        walk = walk_left(tracker)
+        given = said(tracker)
+        rest = [step for step in WALKS.get(walk or "", ()) if not step.forms & given]
+        if not rest:
+            return [FollowupAction("utter_offer_ticket")]
+        dispatcher.utter_message(response=rest[0].response)
+        # The walk's last step asks whether it solved the problem, as the stories' do.
+        last = len(rest) == 1
+        dispatcher.utter_message(response="utter_did_this_solve" if last else "utter_did_that_work")
+        return []
