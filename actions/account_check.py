@@ -29,9 +29,9 @@ from actions.account_client import (
     CodeCheckResult,
     get_client,
 )
-from actions.off_script import put_back, session_history
+from actions.off_script import put_back, said, session_history
+from actions.steps import CAUSE_2, SECOND_ACCOUNT, STEP_2, STEP_3
 from actions.typos import split_address, suggested_correction
-from actions.walks import STEP_2, STEP_3, said
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
 
@@ -343,11 +343,7 @@ def section_of_the_code(tracker: Tracker) -> str:
     return str(asked_in if asked_in is not None else tracker.get_slot("topic"))
 
 
-# Cause 2 of the "couldn't find an account" error (a typo at sign-up), in its forms.
-CAUSE_2 = frozenset(
-    {"utter_not_found_typo", "utter_not_found_typo_variants", "utter_not_found_typo_unlisted"}
-)
-STEPS = {"step 2": STEP_2, "step 3": STEP_3, "cause 2": CAUSE_2}
+STEPS = {"step 2": STEP_2, "step 3": STEP_3, "cause 2": CAUSE_2, "second account": SECOND_ACCOUNT}
 # The states whose stories give a step after the proof that the learner may have been given
 # before proving the address, and the state to go on from instead, by the steps given
 # before, so none is given again.
@@ -359,7 +355,8 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
     },
     "social_only": {
         frozenset({"step 2"}): "social_only_reset_tried",
-        frozenset({"step 2", "step 3"}): "social_only_reset_tried",
+        frozenset({"second account"}): "social_only_second_tried",
+        frozenset({"step 2", "second account"}): "social_only_last",
     },
     "duplicates_login": {
         frozenset({"step 2"}): "duplicates_login_reset_tried",
@@ -376,7 +373,13 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     if account_state == "takeover":
         return account_state
     kept, otherwise = SECTION_STATES.get(section_of_the_code(tracker), ({}, None))
-    continued = kept.get(account_state, account_state if otherwise is None else otherwise)
+    return not_given_again(
+        kept.get(account_state, account_state if otherwise is None else otherwise), tracker
+    )
+
+
+def not_given_again(continued: str, tracker: Tracker) -> str:
+    """The state to go on from so that no step the learner was given comes again."""
     instead = GIVEN_BEFORE.get(continued, {})
     bearing = frozenset().union(*instead)  # the steps that matter in this state
     given_here = said(tracker)

@@ -16,6 +16,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.steps import STEP_2
+
 Events = list[dict[str, Any]]
 
 # The questions that close a step of a walk ("did that work?").
@@ -57,6 +59,12 @@ def response_name(event: dict[str, Any]) -> str | None:
 def is_question(name: str | None, domain: dict[str, Any]) -> bool:
     variants = domain.get("responses", {}).get(name or "") or []
     return any(str(variant.get("text", "")).rstrip().endswith("?") for variant in variants)
+
+
+def said(tracker: Tracker) -> set[str]:
+    """Every response the assistant sent in this conversation (turns taken back included:
+    the learner read them)."""
+    return {name for e in tracker.events if e.get("event") == "bot" and (name := response_name(e))}
 
 
 def session_history(tracker: Tracker) -> list[dict[str, Any]]:
@@ -246,12 +254,19 @@ class ActionTakeAsNo(Action):
         return as_no(tracker, domain, taken_back)
 
 
+# A step the learner asks for by name after it was given ("how do I reset my password?"),
+# and the article page for it.
+ASKED_AGAIN = {"reset_password": (STEP_2, "utter_how_reset_password")}
+
+
 class ActionBackToWalk(Action):
     """A section named again after a detour ("back to the login thing, I still can't get
     in"): its walk goes on after the last of its steps the learner was given, never from
     its first step again. The message is put back as the "no" to that step's question (every
     turn since, the detour too, is taken out of the history). With no step of the section
-    given yet in this session, nothing happens and the rule starts the section.
+    given yet in this session, the message is put back after this action, so the rule
+    that starts the section from any point applies. A step
+    asked for by name that was given already gets its article, and the waiting step stays.
     """
 
     def name(self) -> str:
@@ -260,11 +275,22 @@ class ActionBackToWalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        step, page = ASKED_AGAIN.get(str(intent), (frozenset(), None))
+        if page and step & said(tracker):
+            # Asked for again after it was given: its article, then back to the waiting step.
+            dispatcher.utter_message(response=page)
+            return resume(dispatcher, tracker, domain, with_step=False)
         events = session_history(tracker)
         before, _ = split_at_latest_message(events)
         walk = walk_of(tracker.get_slot("topic"))  # the topic: set from this message's intent
         asked = [i for i in step_questions_asked(before) if walk_of(section_at(before, i)) == walk]
-        return as_no(tracker, domain, turns_since(events, asked[-1])) if asked else []
+        if asked:
+            return as_no(tracker, domain, turns_since(events, asked[-1]))
+        # Not begun: the message is put back after this action, so the rule that starts the
+        # section applies (not this one again) and the section's stories read as usual.
+        then = [SlotSet("topic", tracker.get_slot("topic")), ActionExecuted(self.name())]
+        return put_back(tracker, domain, 1, {}, then)
 
 
 # Sections that lead into the login walk: asking about a reset or a social login starts
@@ -323,15 +349,16 @@ def put_back(
     domain: dict[str, Any],
     taken_back: int,
     meant: dict[str, Any],
-    learned: Events | None = None,
+    then: Events | None = None,
     turns_ago: int = 0,
 ) -> Events:
     """The latest `taken_back` turns out of the history, and a learner's message back in
     with what it meant: the latest message, or the one `turns_ago` turns before it. `meant`
-    replaces parts of its parse data (the intent, the entities, the text); `learned` sets
-    data slots once the turns are out."""
-    said = [e for e in session_history(tracker) if e.get("event") == "user"]
-    message = said[-1 - turns_ago]
+    replaces parts of its parse data (the intent, the entities, the text); `then` are
+    events for the history once the turns are out (data slots, an action that ran)."""
+    history = session_history(tracker)
+    said = [i for i, e in enumerate(history) if e.get("event") == "user"]
+    message = history[said[-1 - turns_ago]]
     parse_data = {**message.get("parse_data", {}), "text": message.get("text"), **meant}
     answer = {"event": "user", "text": parse_data["text"], "parse_data": parse_data}
     for key in ("input_channel", "message_id", "metadata"):
@@ -340,7 +367,7 @@ def put_back(
     return [
         *(UserUtteranceReverted() for _ in range(taken_back)),
         *data_kept(tracker, domain),
-        *(learned or []),
+        *(then or []),
         ActionExecuted("action_listen"),
         answer,
     ]

@@ -1,8 +1,9 @@
 """The article's walks as ordered steps, each in the forms the assistant gives it, and the
 rest of a walk the learner left.
 
-A learner may ask about a second account in the middle of the login walk or of "missing
-courses" (the last login step, the second courses step). When that side section ends
+A learner may ask about a second account in the middle of the login walk, of "missing
+courses" or of the "couldn't find an account" causes (the last login step, the second
+courses step, the third cause). When that side section ends
 without success, the walk they left goes on with its steps not given yet, in the
 article's order, before a person is offered; a step already given (in any of its forms)
 is not given again. The stories of data/stories/ give every walk taken from its start;
@@ -22,29 +23,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.off_script import (
     bot_messages,
     response_name,
+    said,
     section_at,
     session_history,
     split_at_latest_message,
     step_questions_asked,
     walk_of,
 )
+from actions.steps import CAUSE_2, SECOND_ACCOUNT, STEP_2, STEP_3
 
 Events = list[dict[str, Any]]
-
-# Login steps 2 and 3 in the forms the assistant gives them.
-STEP_2 = frozenset(
-    {
-        "utter_login_reset_password",
-        "utter_reset_password",
-        "utter_reset_by_article",
-        "utter_reset_sent",
-        "utter_reset_sent_proven",
-    }
-)
-STEP_3 = frozenset({"utter_login_social", "utter_social_login"})
-SECOND_ACCOUNT = frozenset(
-    {"utter_login_second_account", "utter_courses_second_account", "utter_second_account_check"}
-)
 
 
 @dataclass(frozen=True)
@@ -60,18 +48,17 @@ WALKS: dict[str, tuple[Step, ...]] = {
         Step(STEP_3, "utter_login_social"),
         Step(SECOND_ACCOUNT, "utter_login_second_account"),
     ),
+    "account_not_found": (
+        Step(frozenset({"utter_not_found_other_address"}), "utter_not_found_other_address"),
+        Step(CAUSE_2, "utter_not_found_typo"),
+        Step(SECOND_ACCOUNT, "utter_not_found_social"),
+    ),
     "missing_courses": (
         Step(frozenset({"utter_courses_tabs"}), "utter_courses_tabs"),
         Step(SECOND_ACCOUNT, "utter_courses_second_account"),
         Step(frozenset({"utter_courses_clear_cache"}), "utter_courses_clear_cache"),
     ),
 }
-
-
-def said(tracker: Tracker) -> set[str]:
-    """Every response the assistant sent in this conversation (turns taken back included:
-    the learner read them)."""
-    return {name for e in tracker.events if e.get("event") == "bot" and (name := response_name(e))}
 
 
 def walk_left(tracker: Tracker) -> str | None:

@@ -25,7 +25,8 @@ ACCESS_LOG = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD) (?:/|https?://)")
 
 
 def walk_the_login_steps(shell: pexpect.spawn, code_sent_to: Callable[[str], str]) -> None:
-    """hi -> "I can't log in" -> an address -> a code -> the reset mail -> "Yes, it worked"."""
+    """hi -> "I can't log in" -> an address with a kept domain slip -> a code -> the reset mail
+    -> "Yes, it worked"."""
     shell.sendline("hi")
     shell.expect_exact("What's going on?")
     shell.expect_exact("  1) I can't log in")
@@ -37,6 +38,10 @@ def walk_the_login_steps(shell: pexpect.spawn, code_sent_to: Callable[[str], str
     shell.expect_exact("  2) No, still stuck")
     shell.expect_exact(PROMPT)
     shell.sendline(f"my email is {ADDRESS}")  # typed while "Did that work?" is on screen
+    shell.expect_exact("Did you mean frank.muller@gmail.com?")  # the account's own spelling
+    shell.expect_exact(f"  2) No, {ADDRESS} is right")
+    shell.expect_exact(PROMPT)
+    shell.sendline("2")
     shell.expect_exact("shall I email a 6-digit code")
     shell.expect_exact("  1) Yes, send the code")
     shell.expect_exact(PROMPT)

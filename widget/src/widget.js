@@ -4,6 +4,9 @@
 // All bot and user text is added with textContent; no markup from messages is ever parsed.
 import { io } from "socket.io-client";
 import { STYLE } from "./style.js";
+import { el, renderRichText, safeHref } from "./render.js";
+import { Store } from "./store.js";
+import { newTurnId, replyKey } from "./turns.js";
 
 const DEFAULTS = {
   server: "",
@@ -20,136 +23,6 @@ const DEFAULTS = {
   maxHistory: 200,
   openOnLoad: false,
 };
-
-const URL_PATTERN = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+|mailto:[^\s)]+)\)|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)'])/g;
-
-function el(tag, attrs, children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "text") node.textContent = value;
-    else if (name === "className") node.className = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children || []) node.append(child);
-  return node;
-}
-
-function safeHref(href) {
-  try {
-    const url = new URL(href);
-    return ["http:", "https:", "mailto:"].includes(url.protocol) ? url.href : null;
-  } catch (error) {
-    return null;
-  }
-}
-
-// Text with line breaks and links, built from text nodes only.
-export function renderRichText(text) {
-  const fragment = document.createDocumentFragment();
-  const lines = String(text).split(/\r?\n/);
-  lines.forEach((line, index) => {
-    if (index > 0) fragment.append(document.createElement("br"));
-    let last = 0;
-    for (const match of line.matchAll(URL_PATTERN)) {
-      const href = safeHref(match[2] || match[3]);
-      if (!href) continue;
-      if (match.index > last) fragment.append(document.createTextNode(line.slice(last, match.index)));
-      const link = el("a", { href, target: "_blank", rel: "noopener noreferrer", text: match[1] || match[3] });
-      fragment.append(link);
-      last = match.index + match[0].length;
-    }
-    if (last < line.length) fragment.append(document.createTextNode(line.slice(last)));
-  });
-  return fragment;
-}
-
-// What the browser keeps outlives the chat: one-time codes (six digits, maybe in halves,
-// not a ticket's "CS-123456") and addresses are kept masked, as the assistant masks them
-// (e***@gmail.com), the same patterns as common/codes.py and common/addresses.py.
-const CODE_PATTERN = /(?<![\w-])\d(?:[\s-]?\d){5}(?!\d)/g;
-const ADDRESS_PATTERN = /[^\s@<>()[\]"',;:][^\s@<>()[\]",;:]*@([^\s@<>()[\]"',;:]+)/g;
-
-export function maskSecrets(text) {
-  return text
-    .replace(ADDRESS_PATTERN, (address, domain) => `${address[0]}***@${domain}`)
-    .replace(CODE_PATTERN, "******");
-}
-
-// A turn id lets the server recognise a re-sent message (it matches ^[A-Za-z0-9_-]{8,64}$).
-// randomUUID exists only on secure pages (https, localhost); getRandomValues everywhere.
-export function newTurnId() {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-// A reply's place in its turn's answer, the same in the first answer and in a replay; null
-// for replies that carry none.
-export function replyKey(data) {
-  return typeof data.message_id === "string" && Number.isInteger(data.reply_index)
-    ? `${data.message_id}/${data.reply_index}`
-    : null;
-}
-
-// `storage` is "localStorage" or "sessionStorage": merely reading those throws where storage
-// is disabled.
-function readJson(storage, key) {
-  try {
-    return JSON.parse(window[storage].getItem(key) || "{}") || {};
-  } catch (error) {
-    return {};
-  }
-}
-
-function writeJson(storage, key, value, replacer) {
-  try {
-    window[storage].setItem(key, JSON.stringify(value, replacer));
-  } catch (error) {
-    // Storage full or disabled: the conversation still works, it just is not kept.
-  }
-}
-
-class Store {
-  constructor(key) {
-    this.key = key;
-    // Turns waiting for their answer belong to this tab: another tab must not re-send them.
-    this.pendingKey = `${key}:pending`;
-  }
-  load() {
-    const data = readJson("localStorage", this.key);
-    return {
-      sessionId: typeof data.sessionId === "string" ? data.sessionId : null,
-      history: Array.isArray(data.history) ? data.history : [],
-      seen: Array.isArray(data.seen) ? data.seen.filter((key) => typeof key === "string") : [],
-      unread: Number(data.unread) || 0,
-      open: Boolean(data.open),
-    };
-  }
-  save(state) {
-    // The session id and the reply keys are the server's and stay as they are; every other
-    // string is masked.
-    writeJson("localStorage", this.key, state, function masked(name, value) {
-      const kept = name === "sessionId" || this === state.seen;
-      return typeof value === "string" && !kept ? maskSecrets(value) : value;
-    });
-  }
-  // A pending message with a code or an address in it is not kept: it could not be kept
-  // masked and still be re-sent. Such turns come back with a null message.
-  loadPending() {
-    const turns = readJson("sessionStorage", this.pendingKey).turns;
-    return (Array.isArray(turns) ? turns : [])
-      .filter((turn) => turn && typeof turn.id === "string")
-      .map((turn) => ({ id: turn.id, message: typeof turn.message === "string" ? turn.message : null }));
-  }
-  savePending(turns) {
-    const kept = turns.map(({ id, message }) => ({
-      id,
-      message: maskSecrets(message) === message ? message : null,
-    }));
-    writeJson("sessionStorage", this.pendingKey, { turns: kept });
-  }
-}
 
 class ChatWidget {
   constructor(options) {

@@ -1,0 +1,31 @@
+"""The article's steps that the assistant gives in more than one form (as a login step, as
+its own section's first step, done for the learner), by the responses that give them: a
+step given in any form counts as given."""
+
+from __future__ import annotations
+
+# Login step 2: the password reset.
+STEP_2 = frozenset(
+    {
+        "utter_login_reset_password",
+        "utter_reset_password",
+        "utter_reset_by_article",
+        "utter_reset_sent",
+        "utter_reset_sent_proven",
+    }
+)
+# Login step 3: a connected Facebook, Google or Apple account.
+STEP_3 = frozenset({"utter_login_social", "utter_social_login"})
+# Login step 4, missing courses' second step, cause 3 of "couldn't find an account".
+SECOND_ACCOUNT = frozenset(
+    {
+        "utter_login_second_account",
+        "utter_courses_second_account",
+        "utter_second_account_check",
+        "utter_not_found_social",
+    }
+)
+# Cause 2 of the "couldn't find an account" error (a typo at sign-up).
+CAUSE_2 = frozenset(
+    {"utter_not_found_typo", "utter_not_found_typo_variants", "utter_not_found_typo_unlisted"}
+)
