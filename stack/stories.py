@@ -18,6 +18,7 @@ the same stand-in digits in every story, so the files don't change from run to r
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ CODE = re.compile(r"\b\d{3} ?\d{3}\b")
 STAND_IN_CODE = "482913"
 
 
+@functools.cache
 def steering_slots(domain_path: Path = ROOT / "domain.yml") -> frozenset[str]:
     """The slots that influence the conversation: a test story sets them, as the actions did."""
     slots = yaml.safe_load(domain_path.read_text())["slots"]
