@@ -30,7 +30,7 @@ from actions.account_client import (
     get_client,
 )
 from actions.off_script import put_back, said, session_history
-from actions.steps import CAUSE_2, SECOND_ACCOUNT, STEP_2, STEP_3
+from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_2, STEP_3
 from actions.typos import split_address, suggested_correction
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
@@ -314,7 +314,7 @@ SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
         None,
     ),
     "missing_courses": (
-        {"duplicates": "duplicates_courses", "no_account": "duplicates_courses"},
+        {"duplicates": "duplicates_courses", "no_account": "no_courses"},
         "courses",
     ),
     "second_account": (
@@ -343,7 +343,13 @@ def section_of_the_code(tracker: Tracker) -> str:
     return str(asked_in if asked_in is not None else tracker.get_slot("topic"))
 
 
-STEPS = {"step 2": STEP_2, "step 3": STEP_3, "cause 2": CAUSE_2, "second account": SECOND_ACCOUNT}
+STEPS = {
+    "step 2": STEP_2,
+    "step 3": STEP_3,
+    "cause 2": CAUSE_2,
+    "second account": SECOND_ACCOUNT,
+    "cache": COURSES_CACHE,
+}
 # The states whose stories give a step after the proof that the learner may have been given
 # before proving the address, and the state to go on from instead, by the steps given
 # before, so none is given again.
@@ -364,6 +370,14 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
         frozenset({"step 2", "step 3"}): "duplicates_login_steps_tried",
     },
     "duplicates_to_try": {frozenset({"cause 2"}): "duplicates_to_try_last"},
+    # No course to show (none in the account, or no account): the second-account step,
+    # unless it was given; then cache and cookies, unless that was given too.
+    "no_courses": {
+        frozenset(): "duplicates_courses",
+        frozenset({"cache"}): "duplicates_courses",
+        frozenset({"second account"}): "no_courses_second_tried",
+        frozenset({"second account", "cache"}): "no_courses_last",
+    },
 }
 
 
@@ -422,7 +436,7 @@ def describe_state(dispatcher: CollectingDispatcher, state: AccountState, tracke
         # No course in either tab: the course is in another account (the article's next
         # step in missing courses).
         dispatcher.utter_message(response="utter_fact_no_courses")
-        return "duplicates_courses"
+        return not_given_again("no_courses", tracker)
     if continued not in OWN_STEPS:
         dispatcher.utter_message(response=response, **values)
     return continued

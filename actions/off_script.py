@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, FollowupAction, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActionReverted,
+    FollowupAction,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.steps import STEP_2
@@ -226,7 +232,7 @@ class ActionBackToSteps(Action):
         assert question is not None
         ask_again(dispatcher, question, step)
         return [
-            *(UserUtteranceReverted() for _ in range(turns_since(events, asked[-1]))),
+            *taken_out(tracker, turns_since(events, asked[-1])),
             *data_kept(tracker, domain),
             FollowupAction("action_listen"),
         ]
@@ -270,7 +276,7 @@ class ActionBackToWalk(Action):
     """
 
     def name(self) -> str:
-        return "action_back_to_walk"
+        return BACK_TO_WALK
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -289,9 +295,12 @@ class ActionBackToWalk(Action):
             return as_no(tracker, domain, turns_since(events, asked[-1]))
         # Not begun: the message is put back after this action, so the rule that starts the
         # section applies (not this one again) and the section's stories read as usual.
-        then = [SlotSet("topic", tracker.get_slot("topic")), ActionExecuted(self.name())]
+        # The topic after the action, so taking this turn back later takes it back too.
+        then = [ActionExecuted(self.name()), SlotSet("topic", tracker.get_slot("topic"))]
         return put_back(tracker, domain, 1, {}, then)
 
+
+BACK_TO_WALK = "action_back_to_walk"
 
 # Sections that lead into the login walk: asking about a reset or a social login starts
 # it from that step, and the login steps follow.
@@ -344,6 +353,28 @@ def as_no(tracker: Tracker, domain: dict[str, Any], taken_back: int) -> Events:
     return put_back(tracker, domain, taken_back, {"intent": {"name": "deny", "confidence": 1.0}})
 
 
+def taken_out(tracker: Tracker, turns: int) -> Events:
+    """The events that take the latest `turns` turns out of the history. A message put back
+    after `action_back_to_walk` (below) left that action in the history before it; when the
+    turns taken out end there, it goes too (with the topic it set), so the history reads as
+    if the step before had been the last thing said."""
+    events: Events = [UserUtteranceReverted() for _ in range(turns)]
+    while ends_with_put_back(applied(tracker, events)):
+        events.append(ActionReverted())
+    return events
+
+
+def applied(tracker: Tracker, then: Events) -> list[dict[str, Any]]:
+    """The history as the policies would see it with `then` applied."""
+    state = {**tracker.current_state(), "events": tracker.events + then}
+    return Tracker.from_dict(state).applied_events()
+
+
+def ends_with_put_back(events: list[dict[str, Any]]) -> bool:
+    actions = [e for e in events if e.get("event") == "action"]
+    return bool(actions) and actions[-1].get("name") == BACK_TO_WALK
+
+
 def put_back(
     tracker: Tracker,
     domain: dict[str, Any],
@@ -365,7 +396,7 @@ def put_back(
         if message.get(key) is not None:
             answer[key] = message[key]
     return [
-        *(UserUtteranceReverted() for _ in range(taken_back)),
+        *taken_out(tracker, taken_back),
         *data_kept(tracker, domain),
         *(then or []),
         ActionExecuted("action_listen"),

@@ -29,3 +29,5 @@ SECOND_ACCOUNT = frozenset(
 CAUSE_2 = frozenset(
     {"utter_not_found_typo", "utter_not_found_typo_variants", "utter_not_found_typo_unlisted"}
 )
+# Missing courses' last step: the browser's cache and cookies.
+COURSES_CACHE = frozenset({"utter_courses_clear_cache"})

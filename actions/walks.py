@@ -30,7 +30,7 @@ from actions.off_script import (
     step_questions_asked,
     walk_of,
 )
-from actions.steps import CAUSE_2, SECOND_ACCOUNT, STEP_2, STEP_3
+from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_2, STEP_3
 
 Events = list[dict[str, Any]]
 
@@ -56,7 +56,7 @@ WALKS: dict[str, tuple[Step, ...]] = {
     "missing_courses": (
         Step(frozenset({"utter_courses_tabs"}), "utter_courses_tabs"),
         Step(SECOND_ACCOUNT, "utter_courses_second_account"),
-        Step(frozenset({"utter_courses_clear_cache"}), "utter_courses_clear_cache"),
+        Step(COURSES_CACHE, "utter_courses_clear_cache"),
     ),
 }
 
