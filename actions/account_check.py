@@ -32,6 +32,7 @@ from actions.account_client import (
 from actions.off_script import put_back, said, session_history
 from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_2, STEP_3
 from actions.typos import split_address, suggested_correction
+from actions.walks import PROVEN_WALKS, WALKS
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
 
@@ -298,7 +299,8 @@ class ActionVerifyCode(Action):
 #   something to try, after which a "no" goes on with the next cause.
 # - missing courses: a second account, or no account under the proven address, both mean the
 #   courses are elsewhere; otherwise the account's courses are listed as the step to try.
-# - second account: none found is said, and a person offered (the lookup was the last step).
+# - second account: none found is said, and a person offered (the lookup was the last step);
+#   an SSO account gets the SSO article, no account the "couldn't find an account" causes.
 # - the other sections go back to their own walk ("section").
 SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
     "login": ({"duplicates": "duplicates_login"}, None),
@@ -318,7 +320,7 @@ SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
         "courses",
     ),
     "second_account": (
-        {"duplicates": "duplicates", "no_account": "no_account"},
+        {"duplicates": "duplicates", "no_account": "no_account", "sso": "sso"},
         "no_second_account_found",
     ),
     "sso": ({"sso": "sso"}, "section"),
@@ -370,11 +372,13 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
         frozenset({"step 2", "step 3"}): "duplicates_login_steps_tried",
     },
     "duplicates_to_try": {frozenset({"cause 2"}): "duplicates_to_try_last"},
+    # A likely second account after cache and cookies: its step is the last one left.
+    "duplicates_courses": {frozenset({"cache"}): "duplicates_courses_last"},
     # No course to show (none in the account, or no account): the second-account step,
     # unless it was given; then cache and cookies, unless that was given too.
     "no_courses": {
         frozenset(): "duplicates_courses",
-        frozenset({"cache"}): "duplicates_courses",
+        frozenset({"cache"}): "duplicates_courses_last",
         frozenset({"second account"}): "no_courses_second_tried",
         frozenset({"second account", "cache"}): "no_courses_last",
     },
@@ -392,8 +396,16 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     )
 
 
+# The states whose stories give a whole walk from its first step: when any of its steps
+# was given before the proof, only the rest of it (action_rest_of_walk, actions/walks.py).
+WALK_GOES_ON = {"no_account": "rest_of_not_found"}
+
+
 def not_given_again(continued: str, tracker: Tracker) -> str:
     """The state to go on from so that no step the learner was given comes again."""
+    rest = WALK_GOES_ON.get(continued)
+    if rest and any(step.forms & said(tracker) for step in WALKS[PROVEN_WALKS[rest]]):
+        return rest
     instead = GIVEN_BEFORE.get(continued, {})
     bearing = frozenset().union(*instead)  # the steps that matter in this state
     given_here = said(tracker)

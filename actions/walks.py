@@ -38,27 +38,48 @@ Events = list[dict[str, Any]]
 @dataclass(frozen=True)
 class Step:
     forms: frozenset[str]  # the responses that give this step
-    response: str  # the one the walk gives it with
+    responses: tuple[str, ...]  # the ones the walk gives it with
 
 
 WALKS: dict[str, tuple[Step, ...]] = {
     "login": (
-        Step(frozenset({"utter_login_check_address"}), "utter_login_check_address"),
-        Step(STEP_2, "utter_login_reset_password"),
-        Step(STEP_3, "utter_login_social"),
-        Step(SECOND_ACCOUNT, "utter_login_second_account"),
+        Step(frozenset({"utter_login_check_address"}), ("utter_login_check_address",)),
+        Step(STEP_2, ("utter_login_reset_password",)),
+        Step(STEP_3, ("utter_login_social",)),
+        Step(SECOND_ACCOUNT, ("utter_login_second_account",)),
     ),
     "account_not_found": (
-        Step(frozenset({"utter_not_found_other_address"}), "utter_not_found_other_address"),
-        Step(CAUSE_2, "utter_not_found_typo"),
-        Step(SECOND_ACCOUNT, "utter_not_found_social"),
+        Step(frozenset({"utter_not_found_other_address"}), ("utter_not_found_other_address",)),
+        Step(CAUSE_2, ("utter_not_found_typo",)),
+        Step(SECOND_ACCOUNT, ("utter_not_found_social", "utter_second_account_check")),
     ),
     "missing_courses": (
-        Step(frozenset({"utter_courses_tabs"}), "utter_courses_tabs"),
-        Step(SECOND_ACCOUNT, "utter_courses_second_account"),
-        Step(COURSES_CACHE, "utter_courses_clear_cache"),
+        Step(frozenset({"utter_courses_tabs"}), ("utter_courses_tabs",)),
+        Step(SECOND_ACCOUNT, ("utter_courses_second_account",)),
+        Step(COURSES_CACHE, ("utter_courses_clear_cache",)),
     ),
 }
+
+
+# The walk a proven account's state sends the learner through, when some of its steps were
+# given before the proof (actions/account_check.py): only the rest of it.
+PROVEN_WALKS = {"rest_of_not_found": "account_not_found"}
+# Which walk a step's first response belongs to.
+WALK_OF_RESPONSE = {step.responses[0]: walk for walk, steps in WALKS.items() for step in steps}
+
+
+def walk_to_go_on(tracker: Tracker) -> str | None:
+    """A "no" to a step this action gave: the same walk. Right after a proof that sends the
+    learner through a walk: that walk. Otherwise the walk the learner left."""
+    before, this_turn = split_at_latest_message(session_history(tracker))
+    actions = [e.get("name") for e in before if e.get("event") == "action"]
+    if [name for name in actions if name != "action_listen"][-1:] == [ActionRestOfWalk.NAME]:
+        given = [r for m in bot_messages(before) if (r := response_name(m)) in WALK_OF_RESPONSE]
+        return WALK_OF_RESPONSE[given[-1]] if given else None
+    proven = PROVEN_WALKS.get(str(tracker.get_slot("account_state")))
+    if proven and any(e.get("name") == "action_verify_code" for e in this_turn):
+        return proven
+    return walk_left(tracker)
 
 
 def walk_left(tracker: Tracker) -> str | None:
@@ -80,18 +101,21 @@ class ActionRestOfWalk(Action):
     the learner left for it that they haven't been given, with its question; when none is
     left (or no walk was left), a person is offered."""
 
+    NAME = "action_rest_of_walk"
+
     def name(self) -> str:
-        return "action_rest_of_walk"
+        return self.NAME
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        walk = walk_left(tracker)
+        walk = walk_to_go_on(tracker)
         given = said(tracker)
         rest = [step for step in WALKS.get(walk or "", ()) if not step.forms & given]
         if not rest:
             return [FollowupAction("utter_offer_ticket")]
-        dispatcher.utter_message(response=rest[0].response)
+        for response in rest[0].responses:
+            dispatcher.utter_message(response=response)
         # The walk's last step asks whether it solved the problem, as the stories' do.
         last = len(rest) == 1
         dispatcher.utter_message(response="utter_did_this_solve" if last else "utter_did_that_work")

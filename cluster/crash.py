@@ -32,6 +32,7 @@ import psycopg2
 
 from cluster.config import ClusterConfig
 from cluster.processes import ROOT, Cluster, remove_files, running
+from common.events_table import learner_messages
 from stack.learner import (
     AsyncRestLearner,
     Endpoints,
@@ -161,7 +162,7 @@ def _stored_user_turns(cluster: Cluster, senders: list[str]) -> dict[str, list[d
             stored: dict[str, list[dict[str, Any]]] = {}
             for sender, data in cursor.fetchall():
                 stored.setdefault(sender, []).append(json.loads(data))
-    return stored
+    return {sender: learner_messages(events) for sender, events in stored.items()}
 
 
 def _side_effects(cluster: Cluster, senders: list[str]) -> dict[str, Counter[str]]:

@@ -19,6 +19,23 @@ COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", 
 Row = tuple[str, str, float, str | None, str | None, str]
 
 
+def learner_messages(user_events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The learner's messages among a conversation's stored user events, oldest first.
+
+    Rasa stores a message again when it is put back with what it meant (the two-stage
+    fallback's pick, a "no" in other words, a section named again: actions/off_script.py);
+    the copy keeps the message id, and is not a new message."""
+    seen: set[str] = set()
+    messages = []
+    for event in user_events:
+        message_id = event.get("message_id")
+        if message_id is None or message_id not in seen:
+            messages.append(event)
+        if message_id is not None:
+            seen.add(message_id)
+    return messages
+
+
 def events_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "events",

@@ -61,14 +61,13 @@ MARKS = "insights_marks"
 
 
 def per_day(d: Dialect) -> str:
-    """Conversations and learners' messages per day; a message stored again after a "did you
-    mean" pick counts once."""
+    """Conversations and learners' messages per day."""
     return f"""
         SELECT {d.day()} AS day,
-               COUNT(DISTINCT CASE WHEN kind = 'message' THEN sender_id END) AS conversations,
-               SUM(CASE WHEN kind = 'message' THEN 1 ELSE -1 END) AS messages
+               COUNT(DISTINCT sender_id) AS conversations,
+               COUNT(*) AS messages
         FROM {MARKS}
-        WHERE {PERIOD} AND kind IN ('message', 'readded')
+        WHERE {PERIOD} AND kind = 'message'
         GROUP BY 1 ORDER BY 1
     """
 

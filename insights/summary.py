@@ -61,22 +61,23 @@ def mark_queries(d: Dialect, article: Article, scope: str) -> list[str]:
     )
     e_scope = scope.format(p="e.")
     scope = scope.format(p="")
-    confidence = d.json_number(("parse_data", "intent", "confidence"))
+    e_confidence = d.json_number(("parse_data", "intent", "confidence"), "e.data")
+    message_id_e = d.json_text(("message_id",), "e.data")
+    message_id_p = d.json_text(("message_id",), "p.data")
     value = d.json_text(("value",))
     utter_b = d.json_text(("metadata", "utter_action"), "b.data")
     questions = in_list((*QUESTIONS, TICKET_ACTION))
     return [
-        # Every learner message, with what NLU made of it and how sure it was.
+        # Every learner message, with what NLU made of it and how sure it was. A message
+        # Rasa stored again (put back with what it meant, as after a "did you mean" pick)
+        # keeps its message id and counts once (common/events_table.learner_messages).
         f"""{columns}
-        SELECT id, 'message', sender_id, timestamp, NULL, NULL, intent_name, NULL, {confidence}
-        FROM events WHERE type_name = 'user' AND {scope}""",
-        # A message stored again after a "did you mean" pick (rewind right after the loop).
-        f"""{columns}
-        SELECT e.id, 'readded', e.sender_id, e.timestamp, NULL, NULL, NULL, NULL, NULL
-        FROM events e
-        WHERE e.type_name = 'rewind' AND {e_scope}
-          AND EXISTS (SELECT 1 FROM events p WHERE p.id = e.id - 1
-                      AND p.sender_id = e.sender_id AND p.type_name = 'active_loop')""",
+        SELECT e.id, 'message', e.sender_id, e.timestamp, NULL, NULL, e.intent_name, NULL,
+               {e_confidence}
+        FROM events e WHERE e.type_name = 'user' AND {e_scope}
+          AND NOT EXISTS (SELECT 1 FROM events p WHERE p.sender_id = e.sender_id
+                          AND p.id < e.id AND p.type_name = 'user'
+                          AND {message_id_p} = {message_id_e})""",
         # Reply latency: a learner message to the last reply recorded for it.
         f"""{columns}
         SELECT MIN(id), 'latency', sender_id, MIN(timestamp), NULL, NULL, NULL, NULL,
@@ -155,7 +156,8 @@ def mark_queries(d: Dialect, article: Article, scope: str) -> list[str]:
           AND ((e.type_name = 'action'
                 AND e.action_name IN {in_list((*OFFERS, "action_send_code"))})
                OR (e.type_name = 'slot' AND e.action_name = 'code_status'))""",
-        # Custom actions that recorded nothing of their own: the action server failed and
+        # Custom actions that recorded nothing of their own (an action that takes turns back
+        # or names the next one records that): the action server failed and
         # the channel answered with its apology (a turn's events are stored together).
         f"""{columns}
         SELECT e.id, 'failed', e.sender_id, e.timestamp, NULL, e.action_name, NULL, NULL, NULL
@@ -163,7 +165,8 @@ def mark_queries(d: Dialect, article: Article, scope: str) -> list[str]:
         WHERE {e_scope} AND e.type_name = 'action'
           AND e.action_name IN {in_list(article.custom_actions)}
           AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = e.id + 1
-                          AND n.sender_id = e.sender_id AND n.type_name IN ('bot', 'slot'))""",
+                          AND n.sender_id = e.sender_id
+                          AND n.type_name IN ('bot', 'slot', 'rewind', 'undo', 'followup'))""",
         # The policies' own fallback: no story or rule fitted the turn.
         f"""{columns}
         SELECT id, 'dialogue_fallback', sender_id, timestamp, NULL, NULL, NULL, NULL, NULL

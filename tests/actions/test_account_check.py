@@ -70,6 +70,8 @@ IN_SECTIONS = [
     ("missing_courses", "frank.muller@gmail.com", "duplicates_courses", "No account is registered"),
     ("second_account", "emma.jones@yahoo.com", "duplicates", "e***@gmail.com"),
     ("second_account", "ben.okafor@gmail.com", "no_second_account_found", None),
+    ("second_account", "david.kim@stateuniversity.edu", "sso", "single sign-on"),
+    ("second_account", "frank.muller@gmail.com", "no_account", "No account is registered"),
     ("sso", "david.kim@stateuniversity.edu", "sso", "single sign-on"),
     ("email_verification", "frank.muller@gmail.com", "section", None),
     ("account_not_found", "frank.muller@gmail.com", "no_account_here", "No account is registered"),

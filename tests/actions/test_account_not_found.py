@@ -10,13 +10,13 @@ from tests.support.actions import ActionLearner, joined
 async def test_variants_of_a_typed_address_come_from_the_fixed_list(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "frank.muller@gmail.com")
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
-    assert "variations of frank.muller@gmail.com, such as" in reply
+    assert "misspellings of frank.muller@gmail.com, such as" in reply
     assert "frank.muller@gmial.com" in reply
 
 
 async def test_without_an_address_the_step_is_general(learner: ActionLearner) -> None:
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
-    assert "common typos or variations of your address" in reply
+    assert "misspellings and other versions of your address" in reply
     assert learner.said() == ["utter_not_found_typo"]
 
 

@@ -12,6 +12,7 @@ import psycopg2
 import redis
 
 from cluster.processes import Cluster
+from common.events_table import learner_messages
 from stack import postgres
 from stack.learner import Endpoints, RestLearner
 from tests.support.sessions import once_stored
@@ -39,7 +40,8 @@ def events(cluster: Cluster, sender: str) -> list[dict[str, Any]]:
 
 
 def user_texts(rows: list[dict[str, Any]]) -> list[str]:
-    return [json.loads(row["data"]).get("text") for row in rows if row["type_name"] == "user"]
+    users = [json.loads(row["data"]) for row in rows if row["type_name"] == "user"]
+    return [str(message.get("text")) for message in learner_messages(users)]
 
 
 def stored_user_texts(cluster: Cluster, sender: str, count: int) -> list[str]:
