@@ -113,12 +113,18 @@ lint: $(INSTALLED)
 validate: $(INSTALLED)
 	$(PY) -m scripts.validate_data
 
+# Two workers (pytest-xdist): most tests wait on servers, so two share the two cores well;
+# tests/conftest.py keeps each module (and the cluster, browser and insights folders) in
+# one worker. PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
 pytest: $(TEST_DEPS)
-	$(VENV)/bin/pytest
+	$(PYTEST)
 
 # Without the browser and cluster tests (they start Chromium and a whole cluster).
 test-fast: lint validate train
-	$(VENV)/bin/pytest --ignore=tests/browser --ignore=tests/cluster
+	$(PYTEST) --ignore=tests/browser --ignore=tests/cluster
 
 # tests/stories/: the conversations of tests/conversations/ as test stories, from a fresh stack.
 stories: train

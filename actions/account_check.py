@@ -30,7 +30,7 @@ from actions.account_client import (
     get_client,
 )
 from actions.off_script import put_back, said, session_history
-from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_2, STEP_3
+from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_1, STEP_2, STEP_3
 from actions.typos import split_address, suggested_correction
 from actions.walks import PROVEN_WALKS, WALKS
 from common.addresses import is_valid_email
@@ -329,6 +329,9 @@ SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
     "email_change": ({}, "section"),
     "account_settings": ({}, "section"),
 }
+# The sections where a proven password account is given login step 1 before anything
+# else (the login walk, or an address typed with no section), unless it was given.
+STEP_1_FIRST = frozenset({"login", "None"})
 # The states that continue a section's own steps: no account fact decides them.
 OWN_STEPS = frozenset(otherwise for _, otherwise in SECTION_STATES.values() if otherwise)
 
@@ -390,10 +393,16 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     address changed by someone else decides in every section (the email-change section)."""
     if account_state == "takeover":
         return account_state
-    kept, otherwise = SECTION_STATES.get(section_of_the_code(tracker), ({}, None))
-    return not_given_again(
+    section = section_of_the_code(tracker)
+    kept, otherwise = SECTION_STATES.get(section, ({}, None))
+    continued = not_given_again(
         kept.get(account_state, account_state if otherwise is None else otherwise), tracker
     )
+    if continued == "password" and section in STEP_1_FIRST and not STEP_1 & said(tracker):
+        # The proof checked the address typed here, not the one typed on the login page:
+        # login step 1 (log in with exactly this address) comes first.
+        return "password_step_1"
+    return continued
 
 
 # The states whose stories give a whole walk from its first step: when any of its steps

@@ -40,6 +40,8 @@ NOT_SAID_AGAIN = frozenset(
 # The assistant's own offers that ask for an address after a section's last step didn't
 # help: when they come to nothing, the rest of a walk the learner left, or a person.
 ADDRESS_OFFERS = frozenset({"utter_second_account_lookup", "utter_verification_ask_address"})
+# The end of a walk: every step was given, and a person offered (or declined).
+WALK_ENDS = frozenset({"utter_offer_ticket", "utter_anything_else"})
 # Where the article has more on a step, the page that explains it; any other step has no
 # more detail than the step itself (utter_how_no_detail).
 HOW_TO = {
@@ -209,8 +211,9 @@ class ActionBackToSteps(Action):
     on its way) is taken out of the history, so the learner's answer goes to that step.
     When the address answered one of the assistant's own offers after the section's last
     step (a second-account lookup, a new verification email), the learner said no to that
-    step already: the rest of a walk they left for it, or a person (actions/walks.py).
-    With no walk begun, the topics.
+    step already: the rest of a walk they left for it, or a person (actions/walks.py). When
+    it answered the offer of a person at the end of a walk, that offer again. With no walk
+    begun, the topics.
     """
 
     def name(self) -> str:
@@ -224,6 +227,9 @@ class ActionBackToSteps(Action):
         said = bot_messages(before)
         if said and response_name(said[-1]) in ADDRESS_OFFERS:
             return [FollowupAction("action_rest_of_walk")]
+        if said and response_name(said[-1]) in WALK_ENDS:
+            # No step is left to go back to: a person, again.
+            return [FollowupAction("utter_offer_ticket")]
         asked = step_questions_asked(before)
         if not asked:
             # As an action of its own, so the rules after the topic menu apply.

@@ -4,6 +4,8 @@ step given in any form counts as given."""
 
 from __future__ import annotations
 
+# Login step 1: the address typed exactly as the account's.
+STEP_1 = frozenset({"utter_login_check_address", "utter_not_found_use_proven_address"})
 # Login step 2: the password reset.
 STEP_2 = frozenset(
     {

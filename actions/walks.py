@@ -30,7 +30,7 @@ from actions.off_script import (
     step_questions_asked,
     walk_of,
 )
-from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_2, STEP_3
+from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_1, STEP_2, STEP_3
 
 Events = list[dict[str, Any]]
 
@@ -43,7 +43,7 @@ class Step:
 
 WALKS: dict[str, tuple[Step, ...]] = {
     "login": (
-        Step(frozenset({"utter_login_check_address"}), ("utter_login_check_address",)),
+        Step(STEP_1, ("utter_login_check_address",)),
         Step(STEP_2, ("utter_login_reset_password",)),
         Step(STEP_3, ("utter_login_social",)),
         Step(SECOND_ACCOUNT, ("utter_login_second_account",)),

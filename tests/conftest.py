@@ -1,5 +1,7 @@
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 pytest_plugins = ["tests.support.service_fixtures", "tests.support.stack_fixtures"]
@@ -10,3 +12,19 @@ pytest_plugins = ["tests.support.service_fixtures", "tests.support.stack_fixture
 settings.register_profile("fixed_seed", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=20_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed_seed"))
+
+
+# `make test` runs two pytest-xdist workers (--dist loadgroup). The tests of these folders
+# share a heavy fixture per package or module (a whole cluster, Chromium, the insights'
+# own stack with exact figures): each folder runs in one worker, so no two clusters or
+# insights stacks run at once. Any other module runs in one worker too, so its module
+# fixtures start once.
+ONE_WORKER = frozenset({"cluster", "browser", "insights"})
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(TESTS)
+        group = path.parts[0] if path.parts[0] in ONE_WORKER else str(path)
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -8,16 +8,21 @@ import pytest
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
 from tests.support.actions import ActionLearner, joined
 
-# (address typed, account_state it leads to, what the learner must be told)
+# (address typed, account_state it leads to, what the learner must be told). Typed with no
+# section, a password account is given login step 1 first (log in with exactly that address).
 PERSONAS = [
-    ("ana.silva@example.com", "password", ["logs in with its email address and a password"]),
+    ("ana.silva@example.com", "password_step_1", ["logs in with its email address and a password"]),
     (
         "ben.okafor@gmail.com",
         "social_only",
         ["set up to log in with Google", "try logging in with that option"],
     ),
     # Verification is no login step in the article: an unverified address decides nothing.
-    ("chloe.martin@outlook.com", "password", ["logs in with its email address and a password"]),
+    (
+        "chloe.martin@outlook.com",
+        "password_step_1",
+        ["logs in with its email address and a password"],
+    ),
     ("david.kim@stateuniversity.edu", "sso", ["State University", "single sign-on"]),
     ("emma.jones@yahoo.com", "duplicates", ["e***@gmail.com", "made with Facebook sign-in"]),
     ("frank.muller@gmail.com", "no_account", ["No account is registered under"]),
@@ -70,6 +75,8 @@ IN_SECTIONS = [
     ("missing_courses", "frank.muller@gmail.com", "duplicates_courses", "No account is registered"),
     ("second_account", "emma.jones@yahoo.com", "duplicates", "e***@gmail.com"),
     ("second_account", "ben.okafor@gmail.com", "no_second_account_found", None),
+    ("login", "ana.silva@example.com", "password_step_1", "email address and a password"),
+    ("reset_password", "ana.silva@example.com", "password", "email address and a password"),
     ("second_account", "david.kim@stateuniversity.edu", "sso", "single sign-on"),
     ("second_account", "frank.muller@gmail.com", "no_account", "No account is registered"),
     ("sso", "david.kim@stateuniversity.edu", "sso", "single sign-on"),
