@@ -19,7 +19,7 @@ DEMO_MODE ?= 1
 TEST_DEPS := train system-deps
 -include mk/*.mk
 
-.PHONY: help install system-deps spacy train run shell services test test-fast lint validate pytest story-test stories transcripts story-graph clean
+.PHONY: help install system-deps spacy train run shell services test test-fast lint validate pytest story-test stories transcripts story-graph ci-timing clean
 
 help:
 	@echo "Run & chat:"
@@ -39,6 +39,7 @@ help:
 	@echo "  make pytest               the pytest suites (browser and cluster included)"
 	@echo "  make story-test           rasa test core --e2e on tests/stories, failing on any error"
 	@echo "  make fuzz                 property tests with fresh random examples"
+	@echo "  make ci-timing            a fresh clone's .ci/run, timed (reports/ci-timings.md)"
 	@echo ""
 	@echo "Evaluation & reports:"
 	@echo "  make eval                 NLU: ours and stock on the held-out sets, CV of ours (~15 min)"
@@ -139,6 +140,10 @@ story-test: train
 	  --fail-on-prediction-errors --out reports/story-tests
 
 test: lint validate pytest story-test
+
+# reports/ci-timings.md: a fresh clone's `bash .ci/run`, timed (about 15 minutes).
+ci-timing:
+	python3 scripts/time_ci.py
 
 clean:
 	rm -rf build models var reports/story-tests

@@ -296,7 +296,8 @@ class ActionVerifyCode(Action):
 # - the "couldn't find an account" error: no account under the proven address goes back to
 #   the cause being tried; an account there means logging in with exactly that address, or
 #   with its own sign-in option, or looking at the likely second account (cause 3) - each
-#   something to try, after which a "no" goes on with the next cause.
+#   something to try, after which a "no" goes on with cause 3 (a typo at sign-up, cause 2,
+#   can't be it: an account uses that address), then a person.
 # - missing courses: a second account, or no account under the proven address, both mean the
 #   courses are elsewhere; otherwise the account's courses are listed as the step to try.
 # - second account: none found is said, and a person offered (the lookup was the last step);
@@ -374,7 +375,8 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
         frozenset({"step 3"}): "duplicates_login_social_tried",
         frozenset({"step 2", "step 3"}): "duplicates_login_steps_tried",
     },
-    "duplicates_to_try": {frozenset({"cause 2"}): "duplicates_to_try_last"},
+    "account_found": {frozenset({"second account"}): "account_found_last"},
+    "fact_to_try": {frozenset({"second account"}): "fact_to_try_last"},
     # A likely second account after cache and cookies: its step is the last one left.
     "duplicates_courses": {frozenset({"cache"}): "duplicates_courses_last"},
     # No course to show (none in the account, or no account): the second-account step,

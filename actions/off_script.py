@@ -55,7 +55,6 @@ HOW_TO = {
     "utter_not_found_social": "utter_how_second_account",
     "utter_sso_explain": "utter_how_sso",
     "utter_domain_requires_sso": "utter_how_sso",
-    "utter_sso_domain_not_listed": "utter_how_sso",
 }
 
 
