@@ -331,8 +331,9 @@ SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
     "account_settings": ({}, "section"),
 }
 # The sections where a proven password account is given login step 1 before anything
-# else (the login walk, or an address typed with no section), unless it was given.
-STEP_1_FIRST = frozenset({"login", "None"})
+# else (the login walk, the connected-account step that leads into it, or an address typed
+# with no section), unless it was given.
+STEP_1_FIRST = frozenset({"login", "social_login", "None"})
 # The states that continue a section's own steps: no account fact decides them.
 OWN_STEPS = frozenset(otherwise for _, otherwise in SECTION_STATES.values() if otherwise)
 
@@ -369,11 +370,6 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
         frozenset({"step 2"}): "social_only_reset_tried",
         frozenset({"second account"}): "social_only_second_tried",
         frozenset({"step 2", "second account"}): "social_only_last",
-    },
-    "duplicates_login": {
-        frozenset({"step 2"}): "duplicates_login_reset_tried",
-        frozenset({"step 3"}): "duplicates_login_social_tried",
-        frozenset({"step 2", "step 3"}): "duplicates_login_steps_tried",
     },
     "account_found": {frozenset({"second account"}): "account_found_last"},
     "fact_to_try": {frozenset({"second account"}): "fact_to_try_last"},

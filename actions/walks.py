@@ -63,23 +63,32 @@ WALKS: dict[str, tuple[Step, ...]] = {
 
 # The walk a proven account's state sends the learner through, when some of its steps were
 # given before the proof (actions/account_check.py): only the rest of it.
-PROVEN_WALKS = {"rest_of_not_found": "account_not_found"}
+PROVEN_WALKS = {"rest_of_not_found": "account_not_found", "duplicates_login": "login"}
 # Which walk a step's first response belongs to.
 WALK_OF_RESPONSE = {step.responses[0]: walk for walk, steps in WALKS.items() for step in steps}
 
 
 def walk_to_go_on(tracker: Tracker) -> str | None:
-    """A "no" to a step this action gave: the same walk. Right after a proof that sends the
-    learner through a walk: that walk. Otherwise the walk the learner left."""
+    """A "no" to a step this action gave: the same walk. Right after a proof whose state
+    sends the learner through a walk (PROVEN_WALKS): that walk. Otherwise the walk the
+    learner left."""
     before, this_turn = split_at_latest_message(session_history(tracker))
     actions = [e.get("name") for e in before if e.get("event") == "action"]
     if [name for name in actions if name != "action_listen"][-1:] == [ActionRestOfWalk.NAME]:
         given = [r for m in bot_messages(before) if (r := response_name(m)) in WALK_OF_RESPONSE]
         return WALK_OF_RESPONSE[given[-1]] if given else None
     proven = PROVEN_WALKS.get(str(tracker.get_slot("account_state")))
-    if proven and any(e.get("name") == "action_verify_code" for e in this_turn):
+    if proven and proven_lately(before + this_turn):
         return proven
     return walk_left(tracker)
+
+
+def proven_lately(events: list[dict[str, Any]]) -> bool:
+    """Whether the address was proven in this turn or the one before (the proof's own step
+    and its "no"): the state the proof set still decides the walk."""
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    recent = events[users[-2] :] if len(users) > 1 else events
+    return any(e.get("name") == "action_verify_code" for e in recent)
 
 
 def walk_left(tracker: Tracker) -> str | None:
