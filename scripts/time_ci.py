@@ -19,8 +19,8 @@ HEADER = (
     "# `.ci/run` on a fresh clone\n\n"
     "Written by `make ci-timing`: HEAD cloned into a new directory next to a copy of\n"
     "`../shared`, then `bash .ci/run` there (install, spaCy pipeline, training and every\n"
-    "test). Wall time on this machine; the cores are not shared with other work only if\n"
-    "nothing else ran.\n\n"
+    "test). Wall time on this machine (2 cores); other work running at the same time\n"
+    "slows it, and a warm pip cache makes the install faster than on a new machine.\n\n"
     "| started (UTC) | commit | result | wall time (s) |\n"
     "| --- | --- | --- | ---: |\n"
 )
