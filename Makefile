@@ -139,7 +139,9 @@ story-test: train
 	$(RASA) test core --e2e --model models --stories tests/stories \
 	  --fail-on-prediction-errors --out reports/story-tests
 
-test: lint validate pytest story-test
+# The test stories run end to end inside pytest (tests/e2e/test_rasa_cli.py), next to the
+# other tests, as `make story-test` runs them alone.
+test: lint validate pytest
 
 # reports/ci-timings.md: a fresh clone's `bash .ci/run`, timed (about 15 minutes).
 ci-timing:

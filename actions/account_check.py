@@ -334,6 +334,12 @@ SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
 # else (the login walk, the connected-account step that leads into it, or an address typed
 # with no section), unless it was given.
 STEP_1_FIRST = frozenset({"login", "social_login", "None"})
+# A password account's state with login step 1 given first: nothing given before it, or
+# step 3 (the connected-account section's own step).
+STEP_1_BEFORE = {
+    "password": "password_step_1",
+    "password_social_tried": "password_step_1_social_tried",
+}
 # The states that continue a section's own steps: no account fact decides them.
 OWN_STEPS = frozenset(otherwise for _, otherwise in SECTION_STATES.values() if otherwise)
 
@@ -396,10 +402,11 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     continued = not_given_again(
         kept.get(account_state, account_state if otherwise is None else otherwise), tracker
     )
-    if continued == "password" and section in STEP_1_FIRST and not STEP_1 & said(tracker):
+    if account_state == "password" and section in STEP_1_FIRST and not STEP_1 & said(tracker):
         # The proof checked the address typed here, not the one typed on the login page:
-        # login step 1 (log in with exactly this address) comes first.
-        return "password_step_1"
+        # login step 1 (log in with exactly this address) comes first, whatever other
+        # login step was given before it; then the state's own steps.
+        return STEP_1_BEFORE.get(continued, continued)
     return continued
 
 

@@ -289,9 +289,13 @@ class ActionBackToWalk(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         step, page = ASKED_AGAIN.get(str(intent), (frozenset(), None))
         if page and step & said(tracker):
-            # Asked for again after it was given: its article, then back to the waiting step.
+            # Asked for again after it was given: its article, then back to the waiting step,
+            # said again unless it is the step asked for (the article is how to do it).
             dispatcher.utter_message(response=page)
-            return resume(dispatcher, tracker, domain, with_step=False)
+            before, _ = split_at_latest_message(session_history(tracker))
+            _, waiting = waiting_question(before, domain)
+            asked_is_waiting = waiting is not None and response_name(waiting) in step
+            return resume(dispatcher, tracker, domain, with_step=not asked_is_waiting)
         events = session_history(tracker)
         before, _ = split_at_latest_message(events)
         walk = walk_of(tracker.get_slot("topic"))  # the topic: set from this message's intent

@@ -23,6 +23,8 @@ ONE_WORKER = frozenset({"cluster", "browser", "insights"})
 TESTS = Path(__file__).resolve().parent
 
 
+# Before pytest-xdist's own hook, which reads the marks into the test ids it schedules by.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.path.relative_to(TESTS)

@@ -10,7 +10,7 @@ from tests.support.actions import ActionLearner, joined
 async def test_variants_of_a_typed_address_come_from_the_fixed_list(learner: ActionLearner) -> None:
     await learner.run(ActionCheckAddress(), "frank.muller@gmail.com")
     reply = joined(await learner.run(ActionSuggestSignupTypos(), "no", "deny"))
-    assert "misspellings of frank.muller@gmail.com, such as" in reply
+    assert "typos or variations of frank.muller@gmail.com, such as" in reply
     assert "frank.muller@gmial.com" in reply
 
 

@@ -1,7 +1,7 @@
 """The Rasa CLI as a Rasa developer uses it in this project (README, "For Rasa developers"):
 `rasa train` knows the committed model is current, and `rasa shell` with the services of
-`make services` answers a turn through the custom actions. `rasa test core` runs in
-`make story-test`."""
+`make services` answers a turn through the custom actions, and `rasa test core` passes every
+test story end to end (as `make story-test` runs it)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,22 @@ def test_rasa_train_dry_run_finds_the_trained_model_current() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No training of components required" in result.stdout
+
+
+def test_rasa_test_core_predicts_every_test_story_from_its_text(tmp_path: Path) -> None:
+    """The learners' words go through the NLU (--e2e): a story whose text is misread fails."""
+    result = subprocess.run(
+        [str(BIN / "rasa"), "test", "core", "--e2e", "--model", "models"]
+        + ["--stories", "tests/stories", "--fail-on-prediction-errors"]
+        + ["--out", str(tmp_path / "story-tests")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT * 2,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    failed = (tmp_path / "story-tests" / "failed_test_stories.yml").read_text()
+    assert failed.startswith("# None of the test stories failed"), failed
 
 
 def test_rasa_shell_answers_through_the_action_server(stack: Stack, tmp_path: Path) -> None:
