@@ -149,6 +149,10 @@ class StackConfig:
                 "TRUSTED_PROXIES": ",".join(self.trusted_proxies),
                 "ACCOUNT_LIMITS_SCALE": str(self.limits_scale),
                 "SANIC_HOST": "127.0.0.1",
+                # A stopping server waits this long for open requests (Sanic's default is 15
+                # s, supervisord's own wait): a turn takes well under it, while a widget's
+                # idle long-poll would hold it to the end. A lost turn is sent again.
+                "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "5",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",
             }
