@@ -30,9 +30,17 @@ from actions.account_client import (
     get_client,
 )
 from actions.off_script import put_back, said, session_history
-from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_1, STEP_2, STEP_3
+from actions.steps import (
+    CAUSE_2,
+    COURSES_CACHE,
+    SECOND_ACCOUNT,
+    STEP_1,
+    STEP_2,
+    STEP_3,
+    WALKS,
+)
 from actions.typos import split_address, suggested_correction
-from actions.walks import PROVEN_WALKS, WALKS
+from actions.walks import PROVEN_WALKS, walk_left
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
 
@@ -340,6 +348,10 @@ STEP_1_BEFORE = {
     "password": "password_step_1",
     "password_social_tried": "password_step_1_social_tried",
 }
+# A second account looked up in the middle of a walk: a likely one is its step, and when
+# it doesn't help, or when the address has no account at all, the walk left goes on with
+# its steps not given yet (action_rest_of_walk).
+AFTER_THE_LOOKUP = {"duplicates": "duplicates_walk_left", "no_account": "no_account_walk_left"}
 # The states that continue a section's own steps: no account fact decides them.
 OWN_STEPS = frozenset(otherwise for _, otherwise in SECTION_STATES.values() if otherwise)
 
@@ -372,11 +384,6 @@ GIVEN_BEFORE: dict[str, dict[frozenset[str], str]] = {
         frozenset({"step 3"}): "password_social_tried",
         frozenset({"step 2", "step 3"}): "password_reset_tried",
     },
-    "social_only": {
-        frozenset({"step 2"}): "social_only_reset_tried",
-        frozenset({"second account"}): "social_only_second_tried",
-        frozenset({"step 2", "second account"}): "social_only_last",
-    },
     "account_found": {frozenset({"second account"}): "account_found_last"},
     "fact_to_try": {frozenset({"second account"}): "fact_to_try_last"},
     # A likely second account after cache and cookies: its step is the last one left.
@@ -398,6 +405,8 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     if account_state == "takeover":
         return account_state
     section = section_of_the_code(tracker)
+    if section == "second_account" and account_state in AFTER_THE_LOOKUP and walk_left(tracker):
+        return AFTER_THE_LOOKUP[account_state]
     kept, otherwise = SECTION_STATES.get(section, ({}, None))
     continued = not_given_again(
         kept.get(account_state, account_state if otherwise is None else otherwise), tracker

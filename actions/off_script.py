@@ -22,7 +22,7 @@ from rasa_sdk.events import (
 )
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.steps import STEP_2
+from actions.steps import STEP_2, WALK_OF_RESPONSE
 
 Events = list[dict[str, Any]]
 
@@ -299,7 +299,7 @@ class ActionBackToWalk(Action):
         events = session_history(tracker)
         before, _ = split_at_latest_message(events)
         walk = walk_of(tracker.get_slot("topic"))  # the topic: set from this message's intent
-        asked = [i for i in step_questions_asked(before) if walk_of(section_at(before, i)) == walk]
+        asked = [i for i in step_questions_asked(before) if walk_asked_at(before, i) == walk]
         if asked:
             return as_no(tracker, domain, turns_since(events, asked[-1]))
         # Not begun: the message is put back after this action, so the rule that starts the
@@ -319,6 +319,15 @@ LOGIN_WALK = frozenset({"login", "reset_password", "social_login"})
 def walk_of(section: str | None) -> str | None:
     """The walk a section's steps belong to: the login walk, or the section's own."""
     return "login" if section in LOGIN_WALK else section
+
+
+def walk_asked_at(events: list[dict[str, Any]], index: int) -> str | None:
+    """The walk of the step whose question is `events[index]`: the walk the step itself
+    belongs to (a step of a walk left for a side section is given under the side section's
+    topic), else the walk of the section the conversation was in."""
+    step = bot_messages(events[:index])[-1:]
+    walk = WALK_OF_RESPONSE.get(response_name(step[0]) or "") if step else None
+    return walk or walk_of(section_at(events, index))
 
 
 def section_at(events: list[dict[str, Any]], index: int) -> str | None:

@@ -13,7 +13,6 @@ side section can't be a story (its steps depend on where it was left).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,48 +23,24 @@ from actions.off_script import (
     bot_messages,
     response_name,
     said,
-    section_at,
     session_history,
     split_at_latest_message,
     step_questions_asked,
+    walk_asked_at,
     walk_of,
 )
-from actions.steps import CAUSE_2, COURSES_CACHE, SECOND_ACCOUNT, STEP_1, STEP_2, STEP_3
+from actions.steps import WALK_OF_RESPONSE, WALKS
 
 Events = list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Step:
-    forms: frozenset[str]  # the responses that give this step
-    responses: tuple[str, ...]  # the ones the walk gives it with
-
-
-WALKS: dict[str, tuple[Step, ...]] = {
-    "login": (
-        Step(STEP_1, ("utter_login_check_address",)),
-        Step(STEP_2, ("utter_login_reset_password",)),
-        Step(STEP_3, ("utter_login_social",)),
-        Step(SECOND_ACCOUNT, ("utter_login_second_account",)),
-    ),
-    "account_not_found": (
-        Step(frozenset({"utter_not_found_other_address"}), ("utter_not_found_other_address",)),
-        Step(CAUSE_2, ("utter_not_found_typo",)),
-        Step(SECOND_ACCOUNT, ("utter_not_found_social", "utter_second_account_check")),
-    ),
-    "missing_courses": (
-        Step(frozenset({"utter_courses_tabs"}), ("utter_courses_tabs",)),
-        Step(SECOND_ACCOUNT, ("utter_courses_second_account",)),
-        Step(COURSES_CACHE, ("utter_courses_clear_cache",)),
-    ),
-}
-
-
 # The walk a proven account's state sends the learner through, when some of its steps were
 # given before the proof (actions/account_check.py): only the rest of it.
-PROVEN_WALKS = {"rest_of_not_found": "account_not_found", "duplicates_login": "login"}
-# Which walk a step's first response belongs to.
-WALK_OF_RESPONSE = {step.responses[0]: walk for walk, steps in WALKS.items() for step in steps}
+PROVEN_WALKS = {
+    "rest_of_not_found": "account_not_found",
+    "duplicates_login": "login",
+    "social_only": "login",
+}
 
 
 def walk_to_go_on(tracker: Tracker) -> str | None:
@@ -97,7 +72,7 @@ def walk_left(tracker: Tracker) -> str | None:
     before, _ = split_at_latest_message(session_history(tracker))
     current = walk_of(tracker.get_slot("topic"))
     for index in reversed(step_questions_asked(before)):
-        walk = walk_of(section_at(before, index))
+        walk = walk_asked_at(before, index)
         if walk != current:
             answered = bot_messages(before[index + 1 :])
             worked = bool(answered) and response_name(answered[0]) == "utter_glad"
