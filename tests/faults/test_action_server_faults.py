@@ -8,7 +8,7 @@ from rasa_addons.channels.guard import TROUBLE_REPLY
 from stack.learner import RestLearner, SocketLearner
 from tests.support.faults import FaultStack
 
-FIRST_LOGIN_STEP = "look closely at the email address you type when you log in"
+FIRST_LOGIN_STEP = "Look closely at the email address you type when you log in"
 ADDRESS = "my email is ana.silva@example.com"
 CODE_OFFER = "shall I email a 6-digit code"
 
