@@ -114,8 +114,7 @@ lint: $(INSTALLED)
 validate: $(INSTALLED)
 	$(PY) -m scripts.validate_data
 
-# Three workers (pytest-xdist) on two cores: most tests wait on the servers they start (a
-# whole pytest run: 441 s with two workers, 323 s with three, docs/development.md);
+# Three workers (pytest-xdist) on two cores: most tests wait on the servers they start;
 # tests/conftest.py keeps each module (and the cluster, browser and insights folders) in
 # one worker. PYTEST_WORKERS=0 runs them in this process.
 PYTEST_WORKERS ?= 3
