@@ -40,7 +40,7 @@ from actions.steps import (
     WALKS,
 )
 from actions.typos import split_address, suggested_correction
-from actions.walks import PROVEN_WALKS, walk_left
+from actions.walks import PROVEN_WALKS, walks_left
 from common.addresses import is_valid_email
 from common.codes import find_typed_code
 
@@ -349,9 +349,10 @@ STEP_1_BEFORE = {
     "password_social_tried": "password_step_1_social_tried",
 }
 # A second account looked up in the middle of a walk: a likely one is its step, and when
-# it doesn't help, or when the address has no account at all, the walk left goes on with
-# its steps not given yet (action_rest_of_walk).
-AFTER_THE_LOOKUP = {"duplicates": "duplicates_walk_left", "no_account": "no_account_walk_left"}
+# it doesn't help, the walk left goes on with its steps not given yet (action_rest_of_walk).
+# No account at the address looked up gives the "couldn't find an account" causes not given
+# yet first (WALK_GOES_ON), then the walk left goes on too.
+AFTER_THE_LOOKUP = {"duplicates": "duplicates_walk_left"}
 # The states that continue a section's own steps: no account fact decides them.
 OWN_STEPS = frozenset(otherwise for _, otherwise in SECTION_STATES.values() if otherwise)
 
@@ -405,7 +406,7 @@ def in_section(account_state: str, tracker: Tracker) -> str:
     if account_state == "takeover":
         return account_state
     section = section_of_the_code(tracker)
-    if section == "second_account" and account_state in AFTER_THE_LOOKUP and walk_left(tracker):
+    if section == "second_account" and account_state in AFTER_THE_LOOKUP and walks_left(tracker):
         return AFTER_THE_LOOKUP[account_state]
     kept, otherwise = SECTION_STATES.get(section, ({}, None))
     continued = not_given_again(

@@ -29,7 +29,7 @@ from actions.off_script import (
     walk_asked_at,
     walk_of,
 )
-from actions.steps import WALK_OF_RESPONSE, WALKS
+from actions.steps import WALK_OF_RESPONSE, WALKS, Step
 
 Events = list[dict[str, Any]]
 
@@ -43,19 +43,21 @@ PROVEN_WALKS = {
 }
 
 
-def walk_to_go_on(tracker: Tracker) -> str | None:
-    """A "no" to a step this action gave: the same walk. Right after a proof whose state
-    sends the learner through a walk (PROVEN_WALKS): that walk. Otherwise the walk the
-    learner left."""
+def walks_to_go_on(tracker: Tracker) -> list[str]:
+    """The walks whose steps not given yet come next, in this order: after a "no" to a step
+    this action gave, that step's walk; right after a proof whose state sends the learner
+    through a walk (PROVEN_WALKS), that walk; then the walks the learner left."""
     before, this_turn = split_at_latest_message(session_history(tracker))
     actions = [e.get("name") for e in before if e.get("event") == "action"]
+    first = None
     if [name for name in actions if name != "action_listen"][-1:] == [ActionRestOfWalk.NAME]:
         given = [r for m in bot_messages(before) if (r := response_name(m)) in WALK_OF_RESPONSE]
-        return WALK_OF_RESPONSE[given[-1]] if given else None
-    proven = PROVEN_WALKS.get(str(tracker.get_slot("account_state")))
-    if proven and proven_lately(before + this_turn):
-        return proven
-    return walk_left(tracker)
+        first = WALK_OF_RESPONSE[given[-1]] if given else None
+    else:
+        proven = PROVEN_WALKS.get(str(tracker.get_slot("account_state")))
+        if proven and proven_lately(before + this_turn):
+            first = proven
+    return list(dict.fromkeys(walk for walk in (first, *walks_left(tracker)) if walk))
 
 
 def proven_lately(events: list[dict[str, Any]]) -> bool:
@@ -66,18 +68,21 @@ def proven_lately(events: list[dict[str, Any]]) -> bool:
     return any(e.get("name") == "action_verify_code" for e in recent)
 
 
-def walk_left(tracker: Tracker) -> str | None:
-    """The walk of the latest step question asked outside the current section, unless the
-    learner said that step worked."""
+def walks_left(tracker: Tracker) -> list[str]:
+    """The walks of the step questions asked outside the current section, latest first, up
+    to a step the learner said worked or a section without a walk to go on with."""
     before, _ = split_at_latest_message(session_history(tracker))
     current = walk_of(tracker.get_slot("topic"))
+    left: list[str] = []
     for index in reversed(step_questions_asked(before)):
         walk = walk_asked_at(before, index)
-        if walk != current:
-            answered = bot_messages(before[index + 1 :])
-            worked = bool(answered) and response_name(answered[0]) == "utter_glad"
-            return None if worked or walk not in WALKS else walk
-    return None
+        if walk == current:
+            continue
+        answered = bot_messages(before[index + 1 :])
+        if walk not in WALKS or (answered and response_name(answered[0]) == "utter_glad"):
+            break
+        left.append(walk)
+    return left
 
 
 class ActionRestOfWalk(Action):
@@ -93,14 +98,17 @@ class ActionRestOfWalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        walk = walk_to_go_on(tracker)
         given = said(tracker)
-        rest = [step for step in WALKS.get(walk or "", ()) if not step.forms & given]
+        rest: dict[frozenset[str], Step] = {}  # a step shared by two walks comes once
+        for walk in walks_to_go_on(tracker):
+            for step in WALKS[walk]:
+                if not step.forms & given:
+                    rest.setdefault(step.forms, step)
         if not rest:
             return [FollowupAction("utter_offer_ticket")]
-        for response in rest[0].responses:
+        for response in next(iter(rest.values())).responses:
             dispatcher.utter_message(response=response)
-        # The walk's last step asks whether it solved the problem, as the stories' do.
+        # The last step asks whether it solved the problem, as the stories' do.
         last = len(rest) == 1
         dispatcher.utter_message(response="utter_did_this_solve" if last else "utter_did_that_work")
         return []
