@@ -300,7 +300,8 @@ class ActionVerifyCode(Action):
 # any other (None: every state as it is). Sections not listed lead into the login walk and
 # take every state as it is.
 # - login (and the reset and social-login sections, which lead into it): a likely second
-#   account is step 4 found early (steps 2 and 3 still follow).
+#   account is step 4 found early (steps 1 to 3 still follow); no account under the address
+#   gives the "couldn't find an account" causes first, then the login steps follow.
 # - the "couldn't find an account" error: no account under the proven address goes back to
 #   the cause being tried; an account there means logging in with exactly that address, or
 #   with its own sign-in option, or looking at the likely second account (cause 3) - each
@@ -311,10 +312,14 @@ class ActionVerifyCode(Action):
 # - second account: none found is said, and a person offered (the lookup was the last step);
 #   an SSO account gets the SSO article, no account the "couldn't find an account" causes.
 # - the other sections go back to their own walk ("section").
+# In the login walk: a likely second account brings step 4 forward; no account under the
+# address gives the "couldn't find an account" causes; then the login steps not given yet
+# (action_rest_of_walk).
+LOGIN_WALK_STATES = {"duplicates": "duplicates_login", "no_account": "rest_of_not_found"}
 SECTION_STATES: dict[str, tuple[dict[str, str], str | None]] = {
-    "login": ({"duplicates": "duplicates_login"}, None),
-    "reset_password": ({"duplicates": "duplicates_login"}, None),
-    "social_login": ({"duplicates": "duplicates_login"}, None),
+    "login": (LOGIN_WALK_STATES, None),
+    "reset_password": (LOGIN_WALK_STATES, None),
+    "social_login": (LOGIN_WALK_STATES, None),
     "account_not_found": (
         {
             "no_account": "no_account_here",

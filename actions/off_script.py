@@ -289,13 +289,10 @@ class ActionBackToWalk(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         step, page = ASKED_AGAIN.get(str(intent), (frozenset(), None))
         if page and step & said(tracker):
-            # Asked for again after it was given: its article, then back to the waiting step,
-            # said again unless it is the step asked for (the article is how to do it).
+            # Asked for again after it was given: its article, then back to the waiting
+            # question, without its step (one thing to try in a turn).
             dispatcher.utter_message(response=page)
-            before, _ = split_at_latest_message(session_history(tracker))
-            _, waiting = waiting_question(before, domain)
-            asked_is_waiting = waiting is not None and response_name(waiting) in step
-            return resume(dispatcher, tracker, domain, with_step=not asked_is_waiting)
+            return resume(dispatcher, tracker, domain, with_step=False)
         events = session_history(tracker)
         before, _ = split_at_latest_message(events)
         walk = walk_of(tracker.get_slot("topic"))  # the topic: set from this message's intent

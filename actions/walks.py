@@ -46,7 +46,8 @@ PROVEN_WALKS = {
 def walks_to_go_on(tracker: Tracker) -> list[str]:
     """The walks whose steps not given yet come next, in this order: after a "no" to a step
     this action gave, that step's walk; right after a proof whose state sends the learner
-    through a walk (PROVEN_WALKS), that walk; then the walks the learner left."""
+    through a walk (PROVEN_WALKS), that walk; then the current section's walk; then the
+    walks the learner left."""
     before, this_turn = split_at_latest_message(session_history(tracker))
     actions = [e.get("name") for e in before if e.get("event") == "action"]
     first = None
@@ -57,7 +58,9 @@ def walks_to_go_on(tracker: Tracker) -> list[str]:
         proven = PROVEN_WALKS.get(str(tracker.get_slot("account_state")))
         if proven and proven_lately(before + this_turn):
             first = proven
-    return list(dict.fromkeys(walk for walk in (first, *walks_left(tracker)) if walk))
+    current = walk_of(tracker.get_slot("topic"))
+    here = current if current in WALKS else None
+    return list(dict.fromkeys(walk for walk in (first, here, *walks_left(tracker)) if walk))
 
 
 def proven_lately(events: list[dict[str, Any]]) -> bool:
@@ -70,7 +73,8 @@ def proven_lately(events: list[dict[str, Any]]) -> bool:
 
 def walks_left(tracker: Tracker) -> list[str]:
     """The walks of the step questions asked outside the current section, latest first, up
-    to a step the learner said worked or a section without a walk to go on with."""
+    to a step of one the learner said worked; a side section without a walk (account
+    settings, the image check) is passed over."""
     before, _ = split_at_latest_message(session_history(tracker))
     current = walk_of(tracker.get_slot("topic"))
     left: list[str] = []
@@ -78,8 +82,10 @@ def walks_left(tracker: Tracker) -> list[str]:
         walk = walk_asked_at(before, index)
         if walk == current:
             continue
+        if walk not in WALKS:
+            continue
         answered = bot_messages(before[index + 1 :])
-        if walk not in WALKS or (answered and response_name(answered[0]) == "utter_glad"):
+        if answered and response_name(answered[0]) == "utter_glad":
             break
         left.append(walk)
     return left
