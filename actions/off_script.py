@@ -322,8 +322,10 @@ def walk_asked_at(events: list[dict[str, Any]], index: int) -> str | None:
     """The walk of the step whose question is `events[index]`: the walk the step itself
     belongs to (a step of a walk left for a side section is given under the side section's
     topic), else the walk of the section the conversation was in."""
-    step = bot_messages(events[:index])[-1:]
-    walk = WALK_OF_RESPONSE.get(response_name(step[0]) or "") if step else None
+    # The latest bot message before the question, looked for backwards from it.
+    said_before = (response_name(events[i]) for i in range(index - 1, -1, -1))
+    step = next((name for name in said_before if name), None)
+    walk = WALK_OF_RESPONSE.get(step or "")
     return walk or walk_of(section_at(events, index))
 
 
