@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 import aiohttp
+import requests
 import socketio
 import yaml
 
@@ -273,10 +274,13 @@ class SocketLearner(Learner):
         client: str | None = None,
     ) -> None:
         super().__init__(assistant, sender, client)
-        self.headers = client_headers(self.client)
+        # The headers on every request, as a proxy in front of the assistant adds them
+        # (python-engineio sends its `headers` with the first request only).
+        http = requests.Session()
+        http.headers.update(client_headers(self.client))
         if origin:
-            self.headers["Origin"] = origin
-        self.socket = socketio.Client(reconnection=False, handle_sigint=False)
+            http.headers["Origin"] = origin
+        self.socket = socketio.Client(reconnection=False, handle_sigint=False, http_session=http)
         self.received: queue.Queue[Reply] = queue.Queue()
         self.confirmed: queue.Queue[Any] = queue.Queue()
         self.socket.on("bot_uttered", self.received.put)
@@ -285,7 +289,6 @@ class SocketLearner(Learner):
     def connect(self) -> SocketLearner:
         self.socket.connect(
             self.assistant.rasa_url,
-            headers=self.headers,
             socketio_path="/socket.io",
             # Long-polling: this client's websocket transport needs packages Rasa does not
             # pin (the server side and browsers are not affected).
