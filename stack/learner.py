@@ -285,6 +285,10 @@ class SocketLearner(Learner):
         self.confirmed: queue.Queue[Any] = queue.Queue()
         self.socket.on("bot_uttered", self.received.put)
         self.socket.on("session_confirm", self.confirmed.put)
+        # Whether the server took the socket.io connection: True, or its refusal.
+        self.admitted: queue.Queue[Any] = queue.Queue()
+        self.socket.on("connect", lambda: self.admitted.put(True))
+        self.socket.on("connect_error", self.admitted.put)
 
     def connect(self) -> SocketLearner:
         self.socket.connect(
@@ -293,8 +297,14 @@ class SocketLearner(Learner):
             # Long-polling: this client's websocket transport needs packages Rasa does not
             # pin (the server side and browsers are not affected).
             transports=["polling"],
-            wait_timeout=10,
+            # Waited for below: python-socketio's own wait ends a refused connection with
+            # `disconnect`, which waits for the pending long-poll (up to 30 s).
+            wait=False,
         )
+        admitted = self.admitted.get(timeout=30)
+        if admitted is not True:
+            self.close()
+            raise socketio.exceptions.ConnectionError(f"connection refused: {admitted}")
         # With session persistence the session id is the sender id in the tracker store.
         self.socket.emit("session_request", {"session_id": self.sender})
         self.sender = str(self.confirmed.get(timeout=30))

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,11 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> float:
     raise AssertionError(f"not within {timeout} s: {condition}")
 
 
-@pytest.fixture
-def launcher(tmp_path: Path) -> Iterator[Launcher]:
+@contextmanager
+def launched(var_dir: Path) -> Iterator[Launcher]:
+    """`python -m stack run --beside var_dir`, stopped with Ctrl-C at the end if still running."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "stack", "run", "--beside", str(tmp_path)],
+        [sys.executable, "-m", "stack", "run", "--beside", str(var_dir)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -78,11 +80,25 @@ def launcher(tmp_path: Path) -> Iterator[Launcher]:
             started = json.loads(line)
     assert started, "the launcher did not report its ports"
     try:
-        yield Launcher(process, started, started["pids"], Supervisor(tmp_path))
+        yield Launcher(process, started, started["pids"], Supervisor(var_dir))
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Launcher]:
+    with launched(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def crashed_then_stopped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    """One launcher for a life that ends with SIGTERM: its programs crash and come back
+    first, then it is stopped (the tests below run in this order)."""
+    with launched(tmp_path_factory.mktemp("launcher")) as started:
+        yield started
 
 
 def answers(launcher: Launcher, sender: str, text: str, expected: str) -> bool:
@@ -114,7 +130,10 @@ def crash(launcher: Launcher, name: str, port: str) -> float:
     return back
 
 
-def test_a_crashed_program_comes_back_while_rasa_keeps_answering(launcher: Launcher) -> None:
+def test_a_crashed_program_comes_back_while_rasa_keeps_answering(
+    crashed_then_stopped: Launcher,
+) -> None:
+    launcher = crashed_then_stopped
     sender = "supervised-learner"
     assert any("What's going on?" in text for text in launcher.say(sender, "hi"))
 
@@ -141,13 +160,16 @@ def test_a_crashed_program_comes_back_while_rasa_keeps_answering(launcher: Launc
     print(f"Rasa answering again after {back:.1f} s")
 
 
-def test_sigterm_stops_everything(launcher: Launcher) -> None:
+def test_sigterm_stops_everything(crashed_then_stopped: Launcher) -> None:
+    """Every program goes, the ones started at launch and the ones restarted since."""
+    launcher = crashed_then_stopped
+    pids = [*launcher.pids.values(), *map(launcher.supervisor.pid, launcher.pids)]
     launcher.process.send_signal(signal.SIGTERM)
     # A hang guard, not a timing: supervisord may give each of the four programs its
     # stopwaitsecs (15 s) in turn on busy cores.
     launcher.process.wait(timeout=120)
     wait_until(lambda: gone(launcher), 20)
-    assert not any(alive(pid) for pid in launcher.pids.values())
+    assert not any(alive(pid) for pid in pids)
 
 
 @pytest.mark.parametrize("victim", ["launcher", "supervisord"])
