@@ -1,142 +1,67 @@
-"""`python -m bench`: the whole-conversation load benchmark, three configurations side by side.
+"""`python -m bench <scenario> [options]`: every benchmark of the assistant, one harness.
 
-- **stock**: Rasa's stock configuration through plain `rasa run` with Rasa's SQL store;
-- **stock-on-ours**: the same model on our server (rasa_addons.server, the kept-tracker store);
-- **ours**: our configuration on our server.
-stock-on-ours / stock is the server's gain, ours / stock-on-ours the configuration's.
+Scenarios (`python -m bench <scenario> --help` lists a scenario's options):
+  server    whole-conversation load: stock Rasa, the stock config on our server, ours
+            (bench/server.py; make bench, make bench-smoke)
+  length    the cost of a turn as a conversation grows (bench/length.py; make bench-length)
+  profile   py-spy on our loaded Rasa server (bench/profile.py; make bench-profile)
+  patches   Rasa CPU per turn with each of our Rasa replacements off (bench/patches.py;
+            make bench-patches)
+  cluster   turns/s through nginx with 1 and 2 Rasa replicas (bench/cluster.py;
+            make bench-cluster)
+  insights  the insights page over 50,000 seeded conversations, SQLite and PostgreSQL
+            (bench/insights.py; make bench-insights)
 
-All stacks run at once on free ports (idle while another is measured). Every concurrency
-level is run `--repeats` times, the configurations taking turns in a rotating order, so a
-busy moment of the machine falls on all of them; the report gives the median and min–max
-of every figure and the ratios of medians. Then the cost of one turn as a conversation grows
-(bench/length.py), and, with the stacks stopped, memory and start-up over a large tracker
-store (bench/scale.py).
+A scenario must be named. Each writes reports/bench-<scenario>.json (with .md or .png
+beside it where it has them; --out puts them elsewhere) through bench/writer.py, which
+starts every report with the same header: scenario, generated (UTC), machine, command.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import time
-from pathlib import Path
+import importlib
+import shlex
+import sys
 from typing import Any
 
-from bench import history, length, models, scale, seed
-from bench.report import (
-    REPORTS,
-    ceiling,
-    ratios,
-    summarize,
-    targets,
-    write,
-)
-from bench.runs import (
-    CONFIGURATIONS,
-    LIMITS_SCALE,
-    Running,
-    log,
-    measure_levels,
-    ours_model,
-    scale_report,
-    start,
-)
+from bench import writer
+
+# Scenario -> its module (imported only when chosen: patches loads Rasa, insights SQLAlchemy)
+# and a line for --help. Each module has add_arguments(parser) (with writer.add_out's --out)
+# and run(args, command); args.out is the report's path by then.
+SCENARIOS = {
+    "server": ("bench.server", "whole-conversation load: stock, stock on our server, ours"),
+    "length": ("bench.length", "the cost of a turn as a conversation grows"),
+    "profile": ("bench.profile", "py-spy on our loaded Rasa server"),
+    "patches": ("bench.patches", "Rasa CPU per turn with each of our Rasa replacements off"),
+    "cluster": ("bench.cluster", "turns/s through nginx with 1 and 2 Rasa replicas"),
+    "insights": ("bench.insights", "the insights page over seeded conversations"),
+}
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="smoke run: ours and stock-on-ours, levels 1,10, 4 s, one repeat",
+def parser_for(chosen: str | None) -> argparse.ArgumentParser:
+    """Every scenario as a sub-command; only the chosen one's module adds its options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--levels", help="concurrency levels (default 1,10,20,50,100,200)")
-    parser.add_argument("--seconds", type=float, help="per sample of a level (default 15)")
-    parser.add_argument("--repeats", type=int, help="samples per level (default 3)")
-    parser.add_argument("--configurations", help=f"of {','.join(CONFIGURATIONS)} (default all)")
-    parser.add_argument("--model", type=Path, help="our model (default: trained from config.yml)")
-    parser.add_argument("--no-length", action="store_true", help="skip bench/length.py")
-    parser.add_argument("--no-scale", action="store_true", help="skip bench/scale.py")
-    parser.add_argument("--out", type=Path, help="default reports/bench.json (quick: bench-raw)")
-    args = parser.parse_args(argv)
-    quick = args.quick
-    levels = [
-        int(x) for x in (args.levels or ("1,10" if quick else "1,10,20,50,100,200")).split(",")
-    ]
-    seconds = args.seconds or (4.0 if quick else 15.0)
-    repeats = args.repeats or (1 if quick else 3)
-    names = args.configurations or ("ours,stock-on-ours" if quick else ",".join(CONFIGURATIONS))
-    chosen = [CONFIGURATIONS[name] for name in names.split(",")]
-    checkpoints = (10, 100) if quick else length.CHECKPOINTS
-    sessions = 5 if quick else length.SESSIONS
-    store_sizes = (1_000,) if quick else scale.CONVERSATIONS
-    out = args.out or (REPORTS / "bench-raw" / "quick.json" if quick else REPORTS / "bench.json")
+    scenarios = parser.add_subparsers(dest="scenario", metavar="scenario", required=True)
+    for name, (module, about) in SCENARIOS.items():
+        sub = scenarios.add_parser(name, help=about, description=about)
+        if name == chosen:
+            importlib.import_module(module).add_arguments(sub)
+    return parser
 
-    trained = {"ours": ours_model(args.model)}
-    if any(c.model == "stock" for c in chosen):
-        trained["stock"] = models.train("stock", log=log)
-    report: dict[str, Any] = {
-        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_avg_at_start": os.getloadavg(),
-        },
-        "settings": {
-            "quick": quick,
-            "levels": levels,
-            "seconds_per_sample": seconds,
-            "repeats": repeats,
-            "limits_scale": LIMITS_SCALE,
-            "configurations": [c.name for c in chosen],
-        },
-    }
-    runs: list[Running] = []
-    try:
-        for configuration in chosen:
-            runs.append(start(configuration, trained[configuration.model]))
-        measure_levels(runs, levels, repeats, seconds)
-        if not args.no_length:
-            report["length"] = {}
-            for running in runs:
-                log(f"{running.configuration.name}: cost per turn as a conversation grows")
-                report["length"][running.configuration.name] = length.measure(
-                    running.stack.config.rasa_url,
-                    running.stack.config.tracker_db,
-                    running.rasa_pid,
-                    checkpoints=checkpoints,
-                    sessions=sessions,
-                )
-        for running in runs:
-            running.sampler.stop()
-    finally:
-        for running in runs:
-            running.stack.stop()
-    report["configurations"] = {r.configuration.name: summarize(r) for r in runs}
-    # Our stack's conversations, when it ran, are the templates and the subjects below.
-    main_run = next((r for r in runs if r.configuration.name == "ours"), runs[0])
-    db = main_run.stack.config.tracker_db
-    if report.get("length"):
-        # Where the growth comes from, on the conversations of the length points.
-        curve = report["length"][main_run.configuration.name]
-        senders = [point["sender"] for point in curve["points"]]
-        report["length_parts"] = {
-            "configuration": main_run.configuration.name,
-            "points": history.measure(db, senders),
-        }
-    if not args.no_scale:
-        report["scale"] = scale_report(seed.template(db), store_sizes, trained["ours"].path)
-    report["machine"]["load_avg_at_end"] = os.getloadavg()
-    report["ratios"] = ratios(report["configurations"])
-    cores = os.cpu_count() or 1
-    report["ceiling"] = {
-        name: ceiling(run, cores) for name, run in report["configurations"].items()
-    }
-    report["targets"] = targets(report)
-    write(report, runs, out)
-    for target, outcome in report["targets"].items():
-        log(f"{'MET ' if outcome['met'] else 'MISS'} {target}: {outcome['value']}")
-    return report
+
+def main(argv: list[str] | None = None) -> Any:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = argv[0] if argv and argv[0] in SCENARIOS else None
+    args = parser_for(chosen).parse_args(argv)
+    args.out = writer.out_of(args, args.scenario)
+    scenario = importlib.import_module(SCENARIOS[args.scenario][0])
+    return scenario.run(args, shlex.join(["python", "-m", "bench", *argv]))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,16 @@ loaded from the database once, as after a restart; the turns after it are the on
 count. The 50-session conversation has its sessions two hours apart (the domain's sessions
 expire after 60 minutes), so the live turns open session 51: Rasa loads only the latest
 session, and a turn's cost should not see the older ones.
+
+`python -m bench length` (`make bench-length`) measures the curve alone, on stacks of its
+own (our configuration unless --configurations says otherwise), and writes bench-length.json
+and bench-length.png into reports/; `python -m bench server` measures it on its stacks after
+the load levels, into its own report.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 import uuid
@@ -22,12 +28,15 @@ from typing import Any
 
 import aiohttp
 
-from bench import seed
+from bench import history, plots, runs, seed, writer
 from bench.rss import process_cpu_ns
+from bench.runs import CONFIGURATIONS, Running, log
 from stack.learner import AsyncRestLearner, Endpoints, failed_turn
 
 CHECKPOINTS = (10, 100, 500, 2000)
 SESSIONS = 50
+# Live turns after each seeded conversation: the first apart, the median of the others.
+LIVE = 21
 SESSION_GAP_S = 2 * 3600.0
 # Turns that change nothing outside the conversation (no mail, no ticket).
 # Live turns start at least this far apart: a conversation may send 15 messages per 10 s.
@@ -83,7 +92,7 @@ def measure(
     *,
     checkpoints: tuple[int, ...] = CHECKPOINTS,
     sessions: int = SESSIONS,
-    live: int = 21,
+    live: int = LIVE,
 ) -> dict[str, Any]:
     """Every point of the curve for one running stack, with the growth from the first."""
     tmpl = seed.template(tracker_db)
@@ -125,3 +134,89 @@ def measure(
 
 def _over(value: float, base: float) -> float | None:
     return round(value / base, 2) if base else None
+
+
+def main_run(running: list[Running]) -> Running:
+    """Our configuration's run when it ran, else the first."""
+    return next((r for r in running if r.configuration.name == "ours"), running[0])
+
+
+def curves(
+    running: list[Running], checkpoints: tuple[int, ...], sessions: int, live: int = LIVE
+) -> dict[str, Any]:
+    """The curve of each running configuration, by name."""
+    out = {}
+    for up in running:
+        log(f"{up.configuration.name}: cost per turn as a conversation grows")
+        out[up.configuration.name] = measure(
+            up.stack.config.rasa_url,
+            up.stack.config.tracker_db,
+            up.rasa_pid,
+            checkpoints=checkpoints,
+            sessions=sessions,
+            live=live,
+        )
+    return out
+
+
+def parts(running: list[Running], measured: dict[str, Any]) -> dict[str, Any]:
+    """Where the growth comes from (bench/history.py), on the main run's length points."""
+    main = main_run(running)
+    senders = [point["sender"] for point in measured[main.configuration.name]["points"]]
+    return {
+        "configuration": main.configuration.name,
+        "points": history.measure(main.stack.config.tracker_db, senders),
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--configurations", default="ours", help=f"of {','.join(CONFIGURATIONS)} (default ours)"
+    )
+    parser.add_argument("--model", type=Path, help="our model (default: trained from config.yml)")
+    parser.add_argument(
+        "--checkpoints",
+        default=",".join(map(str, CHECKPOINTS)),
+        help="turns of one session (default %(default)s)",
+    )
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=SESSIONS,
+        help="sessions of the spread-out point (default %(default)s; 1 leaves it out)",
+    )
+    parser.add_argument(
+        "--live", type=int, default=LIVE, help="live turns per point (default %(default)s)"
+    )
+    parser.add_argument("--quick", action="store_true", help="turns 10 and 100 and 5 sessions only")
+    writer.add_out(parser, "length")
+
+
+def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    chosen = runs.chosen(args.configurations)
+    checkpoints = (10, 100) if args.quick else tuple(map(int, args.checkpoints.split(",")))
+    sessions = 5 if args.quick else args.sessions
+    with runs.started(chosen, runs.trained(chosen, args.model)) as running:
+        measured = curves(running, checkpoints, sessions, args.live)
+    body = {
+        "settings": {
+            "configurations": [c.name for c in chosen],
+            "checkpoints": list(checkpoints),
+            "sessions": sessions,
+            "live_turns_per_point": args.live,
+            "limits_scale": runs.LIMITS_SCALE,
+        },
+        "startup_s": {r.configuration.name: r.result["startup_s"] for r in running},
+        "length": measured,
+        "length_parts": parts(running, measured),
+    }
+    written = writer.write("length", command, body, args.out)
+    plots.length(measured, writer.beside(args.out, ".png"))
+    for name, curve in measured.items():
+        for point in curve["points"]:
+            log(
+                f"{name} {point['point']}: p50 {point['p50_ms']} ms, Rasa CPU "
+                f"{point['rasa_cpu_ms_per_turn']} ms/turn ({point['cpu_over_first_point']}x)"
+            )
+    log(f"wrote {args.out}")
+    return written

@@ -6,28 +6,25 @@ The session is every test story played one after the other (as one learner would
 and again until it is long enough. Before a measured turn the tracker has been predicted on
 once, as the server's tracker has after the previous turn, so the kept history is warm. A
 turn is a greeting: the policies' predictions until they choose to listen (the model's own
-choice; no custom action runs). `python -m bench.patches` writes reports/patches.json and
-reports/patches.md; docs/performance.md quotes the table.
+choice; no custom action runs). `python -m bench patches` (`make bench-patches`) writes
+reports/bench-patches.json and the table as reports/bench-patches.md; docs/performance.md
+quotes the table.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import platform
 import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
+from bench import writer
 from rasa_addons import history
 from stack.processes import ROOT
 
-REPORTS = ROOT / "reports"
 POINTS = (10, 2000)
 # A replacement that saves less than this share of a turn's CPU at either point goes.
 KEEP_THRESHOLD = 0.03
@@ -117,7 +114,7 @@ def _measure(agent: Any, prefix: list[Any], repeats: int, off: str | None, all_o
     return round(statistics.median(samples), 2)
 
 
-def run(repeats: int) -> dict[str, Any]:
+def measure(repeats: int) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
     # As served: no debug messages (Rasa's loggers would format every state for them).
@@ -136,12 +133,7 @@ def run(repeats: int) -> dict[str, Any]:
             label: _measure(agent, prefix, repeats, off, all_off)
             for label, off, all_off in configurations
         }
-    return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {platform.python_version()}",
-        "repeats": repeats,
-        "cpu_ms_per_turn": points,
-    }
+    return {"repeats": repeats, "cpu_ms_per_turn": points}
 
 
 def table(report: dict[str, Any]) -> str:
@@ -149,7 +141,7 @@ def table(report: dict[str, Any]) -> str:
     points = report["cpu_ms_per_turn"]
     lines = [
         f"Rasa CPU of one turn's predictions (median of {report['repeats']}), "
-        f"{report['date']}, `make bench-patches`.",
+        f"{writer.when(report)}, `{report['command']}`.",
         "",
         "| replacement switched back to Rasa's | "
         + " | ".join(f"turn {p}: ms (its saving)" for p in points)
@@ -173,16 +165,12 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="measured turns per point")
-    parser.add_argument("--out", type=Path, default=REPORTS / "patches.json")
-    args = parser.parse_args(argv)
-    report = run(args.repeats)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(table(report))
+    writer.add_out(parser, "patches")
+
+
+def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    report = writer.write("patches", command, measure(args.repeats), args.out, table)
     print(table(report))
-
-
-if __name__ == "__main__":
-    main()
+    return report

@@ -1,4 +1,4 @@
-"""`python -m bench.profile` (`make bench-profile`): where the loaded Rasa server spends its CPU.
+"""`python -m bench profile` (`make bench-profile`): where the loaded Rasa server spends its CPU.
 
 Starts a stack as the benchmark does, drives learners at one concurrency level while py-spy
 samples the Rasa server, and writes reports/bench-profile.json: the share of the samples
@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import models
+from bench import models, writer
 from bench.conversations import LearnerFactory
-from bench.report import REPORTS
 from bench.runs import CONFIGURATIONS, LIMITS_SCALE, log, ours_model, warmup
 from stack.load import Driver
 from stack.processes import BIN, Stack, StackConfig
@@ -90,15 +87,16 @@ def shares(collapsed: Path, top: int) -> dict[str, Any]:
     return {"samples": total, "parts": parts, "frames": busiest}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--configuration", default="ours", choices=list(CONFIGURATIONS))
     parser.add_argument("--model", type=Path, help="our model (default: trained from config.yml)")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--out", type=Path, default=REPORTS / "bench-profile.json")
-    args = parser.parse_args()
+    writer.add_out(parser, "profile")
+
+
+def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
     configuration = CONFIGURATIONS[args.configuration]
     model = ours_model(args.model) if configuration.model == "ours" else models.train("stock")
     var_dir = models.BUILD / f"profile-{configuration.name}"
@@ -124,8 +122,7 @@ def main() -> None:
         spy.join()
     finally:
         stack.stop()
-    report = {
-        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    body = {
         "settings": {
             "configuration": configuration.name,
             "concurrency": args.concurrency,
@@ -136,11 +133,8 @@ def main() -> None:
         },
         **shares(collapsed, args.top),
     }
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    report = writer.write("profile", command, body, args.out)
     for label, share in report["parts"].items():
         log(f"{share:6.1%}  {label}")
     log(f"wrote {args.out} (collapsed stacks: {collapsed})")
-
-
-if __name__ == "__main__":
-    main()
+    return report

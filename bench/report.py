@@ -1,5 +1,6 @@
-"""The benchmark's report: medians and spreads per level, ratios between configurations, the
-ceiling on this machine's cores, the targets, and the files it writes."""
+"""The server scenario's report (bench/server.py): medians and spreads per level, ratios
+between configurations, the ceiling on this machine's cores, the targets, and the files it
+writes."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import plots
+from bench import plots, writer
 from bench.runs import (
     Running,
     log,
 )
 from bench.stats import knee, mid, ratio, spreads
-from stack.processes import ROOT
-
-REPORTS = ROOT / "reports"
-
 
 # The figures of each level that get a median and min–max.
 FIGURES = (
@@ -145,9 +142,10 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write(report: dict[str, Any], runs: list[Running], out: Path) -> None:
-    """The report, its figures beside it, and the memory samples in reports/bench-raw/."""
-    raw_dir = REPORTS / "bench-raw"
+def write(report: dict[str, Any], runs: list[Running], out: Path, command: str) -> dict[str, Any]:
+    """The report, its figures beside it (<out>.png, <out>-length.png), and the memory samples
+    in reports/bench-raw/; the report as written."""
+    raw_dir = writer.REPORTS / "bench-raw"
     raw_dir.mkdir(parents=True, exist_ok=True)
     rss = {
         r.configuration.name: {
@@ -156,11 +154,11 @@ def write(report: dict[str, Any], runs: list[Running], out: Path) -> None:
         }
         for r in runs
     }
+    written = writer.write("server", command, report, out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (raw_dir / f"bench-{stamp}.json").write_text(json.dumps({**report, "rss_samples": rss}))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    plots.traffic(report["configurations"], out.with_suffix(".png"))
+    (raw_dir / f"server-{stamp}.json").write_text(json.dumps({**written, "rss_samples": rss}))
+    plots.traffic(report["configurations"], writer.beside(out, ".png"))
     if report.get("length"):
-        plots.length(report["length"], out.with_name(f"{out.stem}-length.png"))
+        plots.length(report["length"], writer.beside(out, "-length.png"))
     log(f"wrote {out}")
+    return written

@@ -1,6 +1,6 @@
 """The benchmark's configurations and their running stacks: starting one, warming it up,
 measuring it at a concurrency level, and a stack over a large tracker store
-(bench/__main__.py runs them; bench/report.py sums up)."""
+(bench/server.py and bench/length.py run them; bench/report.py sums up)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import asyncio
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from math import isnan
 from pathlib import Path
@@ -178,6 +180,39 @@ def ours_model(path: Path | None = None) -> models.TrainedModel:
     if path is None:
         return models.train("ours", log=log)
     return models.TrainedModel("ours", path.resolve(), float("nan"), path.stat().st_size, True)
+
+
+def chosen(names: str) -> list[Configuration]:
+    """Configurations by name, comma-separated."""
+    return [CONFIGURATIONS[name] for name in names.split(",")]
+
+
+def trained(
+    configurations: list[Configuration], ours: Path | None
+) -> dict[str, models.TrainedModel]:
+    """Our model (`ours`, or trained from config.yml), and the stock one if one of the
+    configurations runs it: {model name: models.TrainedModel}."""
+    out = {"ours": ours_model(ours)}
+    if any(c.model == "stock" for c in configurations):
+        out["stock"] = models.train("stock", log=log)
+    return out
+
+
+@contextmanager
+def started(
+    configurations: list[Configuration], models_by_name: dict[str, models.TrainedModel]
+) -> Iterator[list[Running]]:
+    """Each configuration's stack up, side by side; their memory samplers and stacks are
+    stopped on the way out."""
+    runs: list[Running] = []
+    try:
+        for configuration in configurations:
+            runs.append(start(configuration, models_by_name[configuration.model]))
+        yield runs
+    finally:
+        for running in runs:
+            running.sampler.stop()
+            running.stack.stop()
 
 
 def scale_report(

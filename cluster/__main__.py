@@ -1,4 +1,5 @@
-"""`python -m cluster start|stop|status|bench|crash`: the assistant as a cluster on localhost."""
+"""`python -m cluster start|stop|status|crash`: the assistant as a cluster on localhost (its
+throughput: `python -m bench cluster`)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,9 @@ def start(config: ClusterConfig) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["start", "stop", "status", "bench", "crash"])
+    parser.add_argument("command", choices=["start", "stop", "status", "crash"])
     parser.add_argument("--var-dir", type=Path, default=None)
-    parser.add_argument("--duration", type=float, default=30.0, help="bench: seconds per run")
-    parser.add_argument("--concurrency", type=int, default=20, help="bench: conversations")
-    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--output", type=Path, default=None, help="crash: the report")
     parser.add_argument("--runs", type=int, default=20, help="crash: runs with 20 learners")
     args = parser.parse_args()
     config = ClusterConfig.from_env(args.var_dir)
@@ -54,15 +53,11 @@ def main() -> None:
         print(f"stopped: {', '.join(running) if running else 'nothing was running'}")
     elif args.command == "status":
         print(json.dumps({"running": Cluster(config).running_names()}))
-    elif args.command == "crash":
+    else:
         from cluster.crash import PLAN, run_plan
 
         plan = ((args.runs, *PLAN[0][1:]), *PLAN[1:])
         run_plan(plan, args.output or Path("reports/crash.json"))
-    else:
-        from cluster.bench import run_benchmark
-
-        run_benchmark(args.duration, args.concurrency, args.output or Path("reports/cluster.json"))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""python -m insights report|review|seed|bench|screenshot (the make targets in mk/insights.mk)."""
+"""python -m insights report|review|seed|screenshot (the make targets in mk/insights.mk; the
+page's timing on 50,000 conversations is `python -m bench insights`)."""
 
 from __future__ import annotations
 
@@ -54,10 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     seeding.add_argument("--conversations", type=int, default=50000)
     seeding.add_argument("--days", type=int, default=28)
     seeding.add_argument("--seed", type=int, default=7)
-    bench = commands.add_parser("bench", help="time the page on seeded SQLite and PostgreSQL")
-    bench.add_argument("--conversations", type=int, default=50000)
-    bench.add_argument("--days", type=int, default=28)
-    bench.add_argument("--runs", type=int, default=3)
     shot = commands.add_parser("screenshot", help="docs/images/insights-*.png from seeded data")
     shot.add_argument("--out-dir", default="docs/images")
     args = parser.parse_args(argv)
@@ -92,10 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         rows = seed(engine, args.conversations, days=args.days, seed=args.seed)
         sql.ensure_indexes(engine)
         print(f"{args.db}: {rows} events in {args.conversations} conversations")
-    elif args.command == "bench":
-        from insights.bench import markdown, run
-
-        print(markdown(run(args.conversations, args.days, args.runs)))
     elif args.command == "screenshot":
         from insights.screenshot import take
 

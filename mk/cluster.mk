@@ -3,7 +3,8 @@
 # (6056,6057), CLUSTER_ACTION_LB_PORT (6055), CLUSTER_ACCOUNT_PORT (6001),
 # CLUSTER_POSTGRES_PORT (6432), CLUSTER_REDIS_PORT (6390); CLUSTER_SANIC_WORKERS (1).
 # DEMO_MODE=0 (default 1, as for make run) leaves the demo mailbox out.
-.PHONY: cluster cluster-stop cluster-status cluster-bench cluster-model crash-report
+# The cluster's throughput: make bench-cluster (mk/bench.mk).
+.PHONY: cluster cluster-stop cluster-status cluster-model crash-report
 
 # Uses the shared model as it is; trains (via `make train`) only when there is none.
 cluster-model:
@@ -17,10 +18,6 @@ cluster-stop: $(INSTALLED)
 
 cluster-status: $(INSTALLED)
 	$(PY) -m cluster status
-
-# Turns per second with 1 and with 2 replicas (its own cluster on free ports) -> reports/cluster.json
-cluster-bench: $(INSTALLED) system-deps cluster-model
-	flock /tmp/heavy.lock $(PY) -m cluster bench
 
 # The crash test, repeated: 20 runs of 20 learners with a Rasa replica and an action server
 # SIGKILLed, 2 runs of 50, one Redis and one PostgreSQL restart -> reports/crash.json and crash.md

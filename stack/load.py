@@ -2,8 +2,9 @@
 whole conversations, at a fixed concurrency, and every turn is counted (served, failed, or
 answered with the apology or the outage line: a failed turn).
 
-The benchmark (bench/) gives it its personas' scripts (bench/conversations.py); the
-cluster benchmark (cluster/bench.py) one short script again and again (`OneScript`).
+The load benchmark (bench/server.py) gives it its personas' scripts
+(bench/conversations.py); the cluster benchmark (bench/cluster.py) one short script again
+and again (`OneScript`).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ import uuid
 
 import aiohttp
 
+from bench.cluster import SCRIPT as CLUSTER_SCRIPT
 from bench.conversations import SCRIPTS, LearnerFactory
-from cluster.bench import SCRIPT as CLUSTER_SCRIPT
 from stack.learner import Endpoints
 from stack.load import Driver, LevelResult, OneScript
 from stack.processes import Stack

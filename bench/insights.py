@@ -1,24 +1,22 @@
-"""`make insights-bench`: how long the page takes on 50,000 conversations, SQLite and PostgreSQL.
+"""`python -m bench insights` (`make bench-insights`): how long the insights page takes on
+50,000 conversations, SQLite and PostgreSQL.
 
 Seeds each database with the same synthetic conversations (insights/seed.py), adds the
 insights' indexes, then times what a GET /insights does: every measure of the whole seeded
-period and the page with its charts. Writes reports/insights-bench.json and .md.
+period and the page with its charts. Writes reports/bench-insights.json and .md.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
+import argparse
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench import writer
 from insights import sql
 from insights.article import load
 from insights.measures import Measures, Period
@@ -27,7 +25,7 @@ from insights.seed import seed
 from insights.summary import refresh
 from stack import postgres
 
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
+DATABASES = ("sqlite", "postgresql")
 TARGET_SECONDS = 5.0
 
 
@@ -79,30 +77,49 @@ def one(engine: sa.engine.Engine, conversations: int, days: int, runs: int) -> d
     }
 
 
-def run(conversations: int, days: int, runs: int, out_dir: Path = REPORTS) -> dict[str, Any]:
-    report: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+def measure(
+    conversations: int, days: int, runs: int, databases: tuple[str, ...] = DATABASES
+) -> dict[str, Any]:
+    """The figures of each database (PostgreSQL when its binaries are installed)."""
+    results: dict[str, Any] = {}
+    if "sqlite" in databases:
+        with tempfile.TemporaryDirectory(prefix="bench-insights-", dir="/var/tmp") as directory:
+            engine = sa.create_engine(f"sqlite:///{directory}/tracker.db")
+            results["sqlite"] = one(engine, conversations, days, runs)
+            engine.dispose()
+    if "postgresql" in databases and postgres.available():
+        with postgres.temporary_postgres() as url:
+            engine = sa.create_engine(url)
+            results["postgresql"] = one(engine, conversations, days, runs)
+            engine.dispose()
+    return {
         "conversations": conversations,
         "days": days,
         "runs": runs,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
         "target_s": TARGET_SECONDS,
-        "command": f"python -m insights bench --conversations {conversations}",
-        "results": {},
+        "results": results,
     }
-    with tempfile.TemporaryDirectory(prefix="insights-bench-", dir="/var/tmp") as directory:
-        engine = sa.create_engine(f"sqlite:///{directory}/tracker.db")
-        report["results"]["sqlite"] = one(engine, conversations, days, runs)
-        engine.dispose()
-    if postgres.available():
-        with postgres.temporary_postgres() as url:
-            engine = sa.create_engine(url)
-            report["results"]["postgresql"] = one(engine, conversations, days, runs)
-            engine.dispose()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "insights-bench.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out_dir / "insights-bench.md").write_text(markdown(report))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--conversations", type=int, default=50000)
+    parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--runs", type=int, default=3, help="page loads timed")
+    parser.add_argument(
+        "--databases",
+        default=",".join(DATABASES),
+        help="of sqlite,postgresql (default both; PostgreSQL when it is installed)",
+    )
+    writer.add_out(parser, "insights")
+
+
+def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    databases = tuple(args.databases.split(","))
+    if not set(databases) <= set(DATABASES):
+        raise SystemExit(f"--databases: of {','.join(DATABASES)}, not {args.databases}")
+    body = measure(args.conversations, args.days, args.runs, databases)
+    report = writer.write("insights", command, body, args.out, markdown)
+    print(markdown(report))
     return report
 
 
@@ -110,7 +127,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Support insights at scale",
         "",
-        f"`{report['command']}`, {report['date']}, {report['cores']} cores: "
+        f"`{report['command']}`, {writer.when(report)}, {report['machine']['cpus']} cores: "
         f"{report['conversations']:,} seeded conversations over {report['days']} days, "
         f"the page (every measure of the whole period, charts, tables) computed "
         f"{report['runs']} times.",

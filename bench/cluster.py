@@ -1,21 +1,25 @@
-"""Turns per second through nginx with one and with two Rasa replicas (`make cluster-bench`).
+"""`python -m bench cluster` (`make bench-cluster`): turns per second through nginx with one
+and with two Rasa replicas.
 
-Starts its own cluster on free ports under var/cluster-bench, so it never touches a cluster
+Starts its own cluster on free ports under var/bench-cluster, so it never touches a cluster
 started with `make cluster`. The one-replica run stops replica 2 (nginx then sends every
 request to replica 1); the two-replica run starts it again; a third run has one replica with
-two Sanic worker processes. Same load each time.
+two Sanic worker processes. Same load each time. Writes reports/bench-cluster.json: this
+run in detail (`throughput`) and the last ten runs' turns/s (`throughput_history`, carried
+over from the report it replaces).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
+from bench import writer
 from cluster.config import ClusterConfig
 from cluster.processes import ROOT, Cluster, remove_files
 from stack.learner import Endpoints
@@ -30,6 +34,7 @@ SCRIPT = (
     "thanks",
     "bye",
 )
+HISTORY_RUNS = 10
 
 
 def _measure(url: str, concurrency: int, duration: float) -> dict[str, Any]:
@@ -37,24 +42,17 @@ def _measure(url: str, concurrency: int, duration: float) -> dict[str, Any]:
     return asyncio.run(driver.run_level(concurrency, duration)).summary()
 
 
-def read_report(path: Path) -> dict[str, Any]:
+def previous_history(path: Path) -> list[dict[str, Any]]:
+    """The history of the report at `path` (none if there is no readable one)."""
     try:
         report = json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-    return report if isinstance(report, dict) else {}
+        return []
+    return list(report.get("throughput_history", [])) if isinstance(report, dict) else []
 
 
-def update_report(path: Path, key: str, value: Any) -> None:
-    """reports/cluster.json holds one section per producer (the benchmark and its history)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    report = read_report(path)
-    report[key] = value
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-
-
-def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, Any]:
-    config = ClusterConfig.on_free_ports(ROOT / "var" / "cluster-bench")
+def measure(duration: float, concurrency: int) -> dict[str, Any]:
+    config = ClusterConfig.on_free_ports(ROOT / "var" / "bench-cluster")
     remove_files(config)
     cluster = Cluster(config).start()
     url = config.public_url
@@ -81,18 +79,14 @@ def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, 
     finally:
         cluster.stop()
         remove_files(config)
-    figures = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "load_average_after": [round(value, 2) for value in os.getloadavg()],
-        },
+    return {
         "setup": {
             "concurrency": concurrency,
             "seconds_per_run": duration,
             "sanic_workers_per_replica": 1,
             "path": "client -> nginx -> Rasa replica(s) -> nginx -> 2 action servers",
         },
+        "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "one_replica": one,
         "two_replicas": two,
         "one_replica_two_sanic_workers": workers,
@@ -100,17 +94,27 @@ def run_benchmark(duration: float, concurrency: int, output: Path) -> dict[str, 
         if one["turns_per_s"]
         else None,
     }
-    update_report(output, "throughput", figures)
-    history = list(read_report(output).get("throughput_history", []))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per run")
+    parser.add_argument("--concurrency", type=int, default=20, help="conversations at once")
+    writer.add_out(parser, "cluster")
+
+
+def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    figures = measure(args.duration, args.concurrency)
+    history = previous_history(args.out)
     history.append(
         {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "one_replica_tps": one["turns_per_s"],
-            "two_replicas_tps": two["turns_per_s"],
-            "one_replica_two_workers_tps": workers["turns_per_s"],
-            "load_average_after": [round(value, 2) for value in os.getloadavg()],
+            "one_replica_tps": figures["one_replica"]["turns_per_s"],
+            "two_replicas_tps": figures["two_replicas"]["turns_per_s"],
+            "one_replica_two_workers_tps": figures["one_replica_two_sanic_workers"]["turns_per_s"],
+            "load_average_after": figures["load_average_after"],
         }
     )
-    update_report(output, "throughput_history", history[-10:])
-    print(f"written to {output}")
-    return figures
+    body = {"throughput": figures, "throughput_history": history[-HISTORY_RUNS:]}
+    report = writer.write("cluster", command, body, args.out)
+    print(f"written to {args.out}")
+    return report
