@@ -201,6 +201,14 @@ def turns_since(events: list[dict[str, Any]], index: int) -> int:
     return sum(1 for e in events[index:] if e.get("event") == "user")
 
 
+def answered_an_offer(before: list[dict[str, Any]]) -> bool:
+    """Whether the address typed after `before` answered one of the assistant's own offers
+    after a section's last step (a second-account lookup, a new verification email): the
+    learner said no to that step already, so the rest of the walk goes on from there."""
+    said = bot_messages(before)
+    return bool(said) and response_name(said[-1]) in ADDRESS_OFFERS
+
+
 class ActionBackToSteps(Action):
     """ "Back to the steps": the step question that was waiting when the learner typed an
     address (a limit, a declined code, an outage, a proven account that skips no step),
@@ -224,7 +232,7 @@ class ActionBackToSteps(Action):
         events = session_history(tracker)
         before = before_the_address(events)
         said = bot_messages(before)
-        if said and response_name(said[-1]) in ADDRESS_OFFERS:
+        if answered_an_offer(before):
             return [FollowupAction("action_rest_of_walk")]
         if said and response_name(said[-1]) in WALK_ENDS:
             # No step is left to go back to: a person, again.
@@ -346,7 +354,9 @@ class ActionNoToTheStepBefore(Action):
     address was typed, so the section's walk goes on with its next step.
 
     Every turn since that step's question (the address, the code, this "no") is taken out
-    of the history and the "no" is put back as its answer. With no walk begun, a person.
+    of the history and the "no" is put back as its answer. When the address answered one
+    of the assistant's own offers after a section's last step, the rest of the walk, as
+    "back to the steps" does. With no walk begun, a person.
     """
 
     def name(self) -> str:
@@ -356,7 +366,10 @@ class ActionNoToTheStepBefore(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         events = session_history(tracker)
-        asked = step_questions_asked(before_the_address(events))
+        before = before_the_address(events)
+        if answered_an_offer(before):
+            return [FollowupAction("action_rest_of_walk")]
+        asked = step_questions_asked(before)
         if not asked:
             dispatcher.utter_message(response="utter_offer_ticket")
             return []
