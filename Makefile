@@ -94,8 +94,9 @@ $(SPACY_MODEL)/meta.json: $(INSTALLED) rasa_addons/nlu/spacy_model.py
 spacy: $(SPACY_MODEL)/meta.json
 
 # Rasa fingerprints config, domain and data: it retrains only when one of them changed.
+# Rasa's validation of the data is `make validate`'s job (with the checks Rasa can't do).
 train: spacy
-	$(RASA) train --fixed-model-name accounts --out models
+	$(RASA) train --fixed-model-name accounts --out models --skip-validation
 
 run: train
 	DEMO_MODE=$(DEMO_MODE) $(PY) -m stack run
@@ -123,11 +124,13 @@ PYTEST_WORKERS ?= 3
 PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 pytest: $(TEST_DEPS)
-	$(PYTEST)
+	$(PYTEST) $(PYTEST_ARGS)
 
-# Without the browser and cluster tests (they start Chromium and a whole cluster).
-test-fast: lint validate train
-	$(PYTEST) --ignore=tests/browser --ignore=tests/cluster
+# Without the browser and cluster tests (they start Chromium and a whole cluster), so four
+# workers fit; the data validation runs beside pytest, each one's output printed whole.
+test-fast: lint train
+	$(MAKE) --no-print-directory --output-sync=target -j 2 validate pytest TEST_DEPS= \
+	  PYTEST_WORKERS=4 PYTEST_ARGS="--ignore=tests/browser --ignore=tests/cluster"
 
 # tests/stories/: the conversations of tests/conversations/ as test stories, from a fresh stack.
 stories: train

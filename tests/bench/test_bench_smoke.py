@@ -24,7 +24,7 @@ async def test_smoke_run_has_no_errors_or_empty_replies(stack: Stack) -> None:
     factory = LearnerFactory(f"smoke-{tag}", persona_every=10**9, address_tag=f"{tag}-")
     driver = Driver(config, factory)
 
-    levels = [await driver.run_level(concurrency, 3.0) for concurrency in (1, 4)]
+    levels = [await driver.run_level(concurrency, 2.0) for concurrency in (1, 4)]
 
     for level in levels:
         summary = level.summary()
@@ -43,7 +43,7 @@ async def test_turns_answered_with_the_apology_count_as_failed(stack: Stack) -> 
     driver = Driver(config, factory)
     stack.supervisor.stop("action-server")
     try:
-        level = await driver.run_level(2, 3.0)
+        level = await driver.run_level(2, 2.0)
     finally:
         stack.supervisor.start("action-server")
     summary = level.summary()

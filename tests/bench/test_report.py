@@ -50,7 +50,7 @@ def _running(stack: Stack, name: str) -> Running:
 def test_repeats_give_spreads_and_ratios_of_medians(stack: Stack, tmp_path: Path) -> None:
     # The same stack stands in for two configurations: the report's structure is the point.
     runs = [_running(stack, "ours"), _running(stack, "stock")]
-    measure_levels(runs, [1, 20], repeats=2, seconds=2.0)
+    measure_levels(runs, [1, 20], repeats=2, seconds=1.0)
     for running in runs:
         running.sampler.stop()
     configurations = {r.configuration.name: summarize(r) for r in runs}
