@@ -201,11 +201,11 @@ def turns_since(events: list[dict[str, Any]], index: int) -> int:
     return sum(1 for e in events[index:] if e.get("event") == "user")
 
 
-def answered_an_offer(before: list[dict[str, Any]]) -> bool:
-    """Whether the address typed after `before` answered one of the assistant's own offers
-    after a section's last step (a second-account lookup, a new verification email): the
-    learner said no to that step already, so the rest of the walk goes on from there."""
-    said = bot_messages(before)
+def answered_an_offer(said: list[dict[str, Any]]) -> bool:
+    """Whether the address typed after the bot messages `said` answered one of the
+    assistant's own offers after a section's last step (a second-account lookup, a new
+    verification email): the learner said no to that step already, so the rest of the walk
+    goes on from there."""
     return bool(said) and response_name(said[-1]) in ADDRESS_OFFERS
 
 
@@ -232,7 +232,7 @@ class ActionBackToSteps(Action):
         events = session_history(tracker)
         before = before_the_address(events)
         said = bot_messages(before)
-        if answered_an_offer(before):
+        if answered_an_offer(said):
             return [FollowupAction("action_rest_of_walk")]
         if said and response_name(said[-1]) in WALK_ENDS:
             # No step is left to go back to: a person, again.
@@ -367,7 +367,7 @@ class ActionNoToTheStepBefore(Action):
     ) -> Events:
         events = session_history(tracker)
         before = before_the_address(events)
-        if answered_an_offer(before):
+        if answered_an_offer(bot_messages(before)):
             return [FollowupAction("action_rest_of_walk")]
         asked = step_questions_asked(before)
         if not asked:
