@@ -1,6 +1,7 @@
-"""What each of Rasa's replaced functions (rasa_addons/history.py) still buys: the CPU of a
-turn's predictions with all of them in place, with each one switched back to Rasa's in
-turn, and with none (Rasa as shipped), at turn 10 and at turn 2,000 of one session.
+"""What each of Rasa's replaced functions (rasa_addons/history.py and graph_runner.py)
+still buys: the CPU of a turn's predictions with all of them in place, with each one
+switched back to Rasa's in turn, and with none (Rasa as shipped), at turn 10 and at turn
+2,000 of one session.
 
 The session is every test story played one after the other (as one learner would), again
 and again until it is long enough. Before a measured turn the tracker has been predicted on
@@ -22,29 +23,26 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench import writer
-from rasa_addons import history
+from rasa_addons import graph_runner, history
 from stack.processes import ROOT
+from stack.stories import story_trackers
 
 POINTS = (10, 2000)
+REPLACEMENTS = [*history._REPLACED, *graph_runner.REPLACED]
 # A replacement that saves less than this share of a turn's CPU at either point goes.
 KEEP_THRESHOLD = 0.03
 
 
 def _story_events(agent: Any) -> list[Any]:
-    from rasa.core.test import _create_data_generator
     from rasa.shared.core.events import ActiveLoop, Restarted, SessionStarted
 
     events: list[Any] = []
-    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
-        generator = _create_data_generator(str(path), agent)
-        for tracker in generator.generate_story_trackers():
-            events.extend(
-                e for e in tracker.events if not isinstance(e, SessionStarted | Restarted)
-            )
-            if tracker.active_loop_name:
-                # A story that ends inside the "did you mean" loop: its conversation ends
-                # there, so the next one does not go on inside it.
-                events.append(ActiveLoop(None))
+    for tracker in story_trackers(agent):
+        events.extend(e for e in tracker.events if not isinstance(e, SessionStarted | Restarted))
+        if tracker.active_loop_name:
+            # A story that ends inside the "did you mean" loop: its conversation ends
+            # there, so the next one does not go on inside it.
+            events.append(ActiveLoop(None))
     return events
 
 
@@ -110,15 +108,20 @@ def _turn_cpu_ms(processor: Any, tracker: Any) -> float:
     return (time.process_time() - started) * 1000
 
 
+def _label(owner: type, name: str) -> str:
+    return f"{owner.__name__}.{name}"
+
+
 @contextmanager
 def _replacements(off: str | None, all_off: bool = False) -> Iterator[None]:
     """Ours in place except `off` (Rasa's), or Rasa's everywhere."""
-    for owner, name, rasas, ours in history._REPLACED:
-        setattr(owner, name, rasas if all_off or name == off else ours)
+    for owner, name, rasas, ours in REPLACEMENTS:
+        setattr(owner, name, rasas if all_off or _label(owner, name) == off else ours)
     try:
         yield
     finally:
-        history.uninstall()
+        for owner, name, rasas, _ in REPLACEMENTS:
+            setattr(owner, name, rasas)
 
 
 def _measure(agent: Any, prefix: list[Any], repeats: int, off: str | None, all_off: bool) -> float:
@@ -145,7 +148,10 @@ def measure(repeats: int) -> dict[str, Any]:
     events = _story_events(agent)
     configurations: list[tuple[str, str | None, bool]] = [
         ("all replacements", None, False),
-        *((f"without {name}", name, False) for _, name, _, _ in history._REPLACED),
+        *(
+            (f"without {_label(owner, name)}", _label(owner, name), False)
+            for owner, name, _, _ in REPLACEMENTS
+        ),
         ("Rasa as shipped", None, True),
     ]
     points: dict[str, dict[str, float]] = {}

@@ -16,14 +16,14 @@ class RasaName:
     attribute: str
     parameters: tuple[str, ...] | None
     used_by: str
-    # Set by the class's `__init__` (looked up on a tracker made with a sender id and no
-    # slots), not on the class itself.
+    # Set on `self` by the class's `__init__`, not on the class itself.
     on_instances: bool = False
 
 
 TRACKER_STORE = "rasa_addons/tracker_store.py"
 SERVER = "rasa_addons/server.py"
 HISTORY = "rasa_addons/history.py"
+GRAPH_RUNNER = "rasa_addons/graph_runner.py"
 
 RELIED_ON: tuple[RasaName, ...] = (
     RasaName(
@@ -170,6 +170,26 @@ RELIED_ON: tuple[RasaName, ...] = (
         "MemoryStorage._MemoryStorage__schedule_expiry",
         ("self",),
         "rasa_addons/channels/guard.py: replaced to sweep every few seconds",
+    ),
+    RasaName(
+        "rasa.engine.runner.dask",
+        "DaskGraphRunner.run",
+        ("self", "inputs", "targets"),
+        f"{GRAPH_RUNNER}: replaced: the nodes called in a kept order",
+    ),
+    RasaName(
+        "rasa.engine.runner.dask",
+        "DaskGraphRunner._graph_schema",
+        None,
+        f"{GRAPH_RUNNER}: the schema the order is worked out from",
+        on_instances=True,
+    ),
+    RasaName(
+        "rasa.engine.runner.dask",
+        "DaskGraphRunner._instantiated_nodes",
+        None,
+        f"{GRAPH_RUNNER}: the nodes it calls",
+        on_instances=True,
     ),
     RasaName(
         "rasa.core.actions.action",

@@ -1,7 +1,8 @@
 """Runs the `rasa` command line with turn ids and speed-ups for a stack of this project.
 
 The policies read a conversation's history incrementally instead of whole on every
-prediction (rasa_addons/history.py: same predictions, flat cost as a session grows).
+prediction (rasa_addons/history.py: same predictions, flat cost as a session grows), and
+the model's graph runs in a fixed order without dask's scheduler (rasa_addons/graph_runner.py).
 
 A message that carries a turn id already handled in its conversation is answered with the
 replies of the first time instead of being handled again (rasa_addons/turns.py). A call to
@@ -36,6 +37,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
+from rasa_addons import graph_runner
 from rasa_addons import history as incremental_history
 from rasa_addons.turns import answered_once
 
@@ -124,6 +126,7 @@ def main() -> None:
         MessageProcessor.handle_message
     )
     incremental_history.install()
+    graph_runner.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

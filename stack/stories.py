@@ -129,3 +129,13 @@ def stale(conversation: Conversation, events: list[dict[str, Any]]) -> str | Non
             "the conversation gives now: run `make stories`"
         )
     return None
+
+
+def story_trackers(agent: Any) -> list[Any]:
+    """Every committed test story as the tracker `rasa test` plays, file by file."""
+    from rasa.core.test import _create_data_generator
+
+    trackers: list[Any] = []
+    for path in sorted(STORIES.glob("*.yml")):
+        trackers.extend(_create_data_generator(str(path), agent).generate_story_trackers())
+    return trackers

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rasa.core.agent import Agent
-from rasa.core.test import _create_data_generator
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_UNLIKELY_INTENT_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -40,6 +39,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_addons import history
 from stack.processes import ROOT
+from stack.stories import story_trackers
 
 LOOP = "action_two_stage_fallback"
 DOMAIN = Domain.load(ROOT / "domain.yml")
@@ -214,22 +214,6 @@ def test_a_changed_event_list_is_read_again(change: str) -> None:
 
 
 # Predictions of the trained model.
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    model = ROOT / "models" / "accounts.tar.gz"
-    if not model.exists():
-        pytest.fail("No trained model: run `make train` (make test does it for you).")
-    return Agent.load(str(model))
-
-
-def story_trackers(agent: Agent) -> list[DialogueStateTracker]:
-    trackers: list[DialogueStateTracker] = []
-    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
-        generator = _create_data_generator(str(path), agent)
-        trackers.extend(generator.generate_story_trackers())
-    return trackers
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,32 @@ from stack.processes import ROOT
 
 # Our own attributes on Rasa's objects start with this; Rasa has none of that name.
 OURS_ON_RASA_OBJECTS = "_kept_"
+MISSING = object()
+
+
+def set_in_init(owner: type, attribute: str) -> bool:
+    """Whether the class's `__init__` assigns `self.<attribute>` (annotated or not)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(vars(owner)["__init__"])))
+    return any(
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+        and target.attr == attribute
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+    )
 
 
 def resolve(name: RasaName) -> Any:
-    """The named attribute; one set in `__init__` is looked up on an instance Rasa makes."""
+    """The named attribute; one set in `__init__` is found in the source that sets it."""
     found: Any = importlib.import_module(name.module)
-    owner: Any = None
     for part in name.attribute.split("."):
-        owner, found = found, getattr(found, part, None)
-        if found is None and name.on_instances:
-            found = getattr(owner("guard", []), part)
+        owner, found = found, getattr(found, part, MISSING)
+        if found is MISSING and name.on_instances:
+            assert set_in_init(owner, part), f"{owner.__qualname__}.__init__ sets no {part}"
+            found = part
+        assert found is not MISSING, f"{name.module} has no {name.attribute}"
     return found
 
 
