@@ -16,8 +16,9 @@ grow, so they are kept on the tracker and extended by the new events:
   an edited or trimmed event list) start it over.
 - The featurizers' states (`TrackerFeaturizer._create_states`): one state per new
   action, from a replay tracker kept with the cache. Whenever `applied_events` removed
-  events the states were built from (a revert, a loop running again), they are built
-  again from the start.
+  events the states were built from (a side question taken out, a revert, a loop running
+  again), they go back to the last mark before the cut (where the replay stood, kept
+  every MARK_EVERY events) and are built again from there, not from the start.
 - The rule policy stops comparing once the conversation is longer than every rule still
   in question: from there on Rasa's check accepts every remaining rule anyway.
 - The states are formatted for the rule policy's debug message only when debug logging
@@ -65,6 +66,9 @@ from rasa.shared.nlu.constants import ACTION_NAME, INTENT, TEXT
 
 _APPLIED = "_kept_applied_events"
 _STATES = "_kept_states"
+# A cut in the applied events (a revert, a loop running again) takes the kept states back
+# to the last mark before it, at most this many events back, not to the start.
+MARK_EVERY = 64
 
 RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
 RASA_COPY = DialogueStateTracker.copy
@@ -209,6 +213,17 @@ def _last_kept(states: list[State]) -> int:
 
 
 @dataclass
+class _Mark:
+    """Where `_States` stood before applied event number `done`: a rewind starts there."""
+
+    done: int
+    states: int
+    replay: DialogueStateTracker
+    last_ml_action_sub_state: Any
+    turn_was_hidden: bool
+
+
+@dataclass
 class _States:
     """Rasa's `Domain.states_for_tracker_history`, one prior tracker at a time."""
 
@@ -223,6 +238,8 @@ class _States:
     states: list[KeptState] = field(default_factory=list)
     last_ml_action_sub_state: Any = None
     turn_was_hidden: bool = False
+    # Every MARK_EVERY applied events, where the replay stood (the first at event 0).
+    marks: list[_Mark] = field(default_factory=list)
 
     def state_of(self, replay: DialogueStateTracker, hide_rule_turn: bool) -> State | None:
         """The state before the next action (None for a hidden rule turn); the loop body of
@@ -248,7 +265,18 @@ class _States:
         return domain._clean_state(state)
 
     def extend(self, applied: list[Event]) -> None:
-        for event in applied[self.done :]:
+        for index in range(self.done, len(applied)):
+            if index % MARK_EVERY == 0 and not (self.marks and self.marks[-1].done == index):
+                self.marks.append(
+                    _Mark(
+                        index,
+                        len(self.states),
+                        _state_copy(self.replay, ()),
+                        self.last_ml_action_sub_state,
+                        self.turn_was_hidden,
+                    )
+                )
+            event = applied[index]
             if isinstance(event, ActionExecuted):
                 state = self.state_of(self.replay, event.hide_rule_turn)
                 if state is not None:
@@ -257,6 +285,18 @@ class _States:
             self.replay.update(event)
         self.done = len(applied)
         self.cuts_seen = len(self.applied.kept_after_cut)
+
+    def rewind(self, untouched: int) -> None:
+        """Back to the last mark within the first `untouched` applied events, the ones a
+        cut since the last read left in place; `extend` goes on from there."""
+        while self.marks[-1].done > untouched:
+            self.marks.pop()
+        mark = self.marks[-1]
+        self.done = mark.done
+        del self.states[mark.states :]
+        self.replay = _state_copy(mark.replay, ())
+        self.last_ml_action_sub_state = mark.last_ml_action_sub_state
+        self.turn_was_hidden = mark.turn_was_hidden
 
     def with_current(self) -> list[State]:
         """All states: the kept ones and that of the tracker as it is now (not kept: the
@@ -277,15 +317,21 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     it once more: 1.2 s of a turn at turn 2,000. The state a replay ends in is the one the
     tracker already holds, since it came from the same events applied the same way; it is
     copied instead, as Rasa's copy starts: from `init_copy` (no model or assistant id)."""
-    copied = self.init_copy()
-    copied.events = copied._create_events(self.events)  # type: ignore[arg-type]
-    copied.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
-    copied._paused = self._paused
-    copied.followup_action = self.followup_action
-    copied.latest_action = None if self.latest_action is None else dict(self.latest_action)
-    copied.latest_message = self.latest_message
-    copied.latest_bot_utterance = self.latest_bot_utterance
-    copied.active_loop = copy.copy(self.active_loop)
+    return _state_copy(self, self.events)
+
+
+def _state_copy(tracker: DialogueStateTracker, events: Iterable[Event]) -> DialogueStateTracker:
+    """A tracker in `tracker`'s state, holding `events` (a replay's mark holds none: the
+    states are built from what a tracker holds, never from its events)."""
+    copied = tracker.init_copy()
+    copied.events = copied._create_events(events)  # type: ignore[arg-type]
+    copied.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}
+    copied._paused = tracker._paused
+    copied.followup_action = tracker.followup_action
+    copied.latest_action = None if tracker.latest_action is None else dict(tracker.latest_action)
+    copied.latest_message = tracker.latest_message
+    copied.latest_bot_utterance = tracker.latest_bot_utterance
+    copied.active_loop = copy.copy(tracker.active_loop)
     return copied
 
 
@@ -305,11 +351,11 @@ def create_states(
     kept_states: dict[tuple[Any, ...], _States] = tracker.__dict__.setdefault(_STATES, {})
     key = _states_key(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     kept = kept_states.get(key)
-    if (
-        kept is None
-        or kept.applied is not applied
-        or not applied.untouched_since(kept.cuts_seen, kept.done)
-    ):
+    if kept is not None and kept.applied is not applied:
+        kept = None  # the applied events were read again from the start
+    if kept is not None and not applied.untouched_since(kept.cuts_seen, kept.done):
+        kept.rewind(min(applied.kept_after_cut[kept.cuts_seen :]))
+    if kept is None:
         kept = _States(
             domain,
             omit_unset_slots,

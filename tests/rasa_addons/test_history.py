@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -167,19 +168,33 @@ def assert_same_as_rasa(tracker: DialogueStateTracker) -> None:
         assert history.remove_action_unlikely_intent(ours) == history.RASA_REMOVE_UNLIKELY(ours)
 
 
+@contextmanager
+def marks_every(events: int) -> Iterator[None]:
+    served = history.MARK_EVERY
+    history.MARK_EVERY = events
+    try:
+        yield
+    finally:
+        history.MARK_EVERY = served
+
+
+# The server's spacing of the replay's marks, and marks so close that a cut in a generated
+# sequence goes back to one in the middle of it.
+@pytest.mark.parametrize("spacing", [history.MARK_EVERY, 2, 3])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(batches, min_size=1, max_size=12))
 def test_kept_history_equals_rasas_after_every_batch_of_events(
-    batches: list[list[Event]],
+    spacing: int, batches: list[list[Event]]
 ) -> None:
     tracker = DialogueStateTracker("generated", DOMAIN.slots)
-    for batch in batches:
-        for event in batch:
-            tracker.update(event)
-        assert_same_as_rasa(tracker)
-        # A second call reads nothing new and must give the same again.
-        assert_same_as_rasa(tracker)
-        assert_copied_as_by_rasa(tracker)
+    with marks_every(spacing):
+        for batch in batches:
+            for event in batch:
+                tracker.update(event)
+            assert_same_as_rasa(tracker)
+            # A second call reads nothing new and must give the same again.
+            assert_same_as_rasa(tracker)
+            assert_copied_as_by_rasa(tracker)
 
 
 def _turn(text: str, intent: str, reply: str) -> list[Event]:
