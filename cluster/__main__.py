@@ -1,5 +1,6 @@
-"""`python -m cluster start|stop|status|crash`: the assistant as a cluster on localhost (its
-throughput: `python -m bench cluster`)."""
+"""`python -m cluster start|stop|status|crash`: the assistant as a cluster on localhost, or
+with CLUSTER_HOSTS_NETWORK set, on hosts of their own (cluster/hosts.py; its throughput:
+`python -m bench cluster`)."""
 
 from __future__ import annotations
 
@@ -31,11 +32,22 @@ def start(config: ClusterConfig) -> None:
         "  (a crashed program is restarted; `make cluster-status` lists their states)\n",
         flush=True,
     )
+    if config.hosts is not None:
+        at = config.addresses
+        print(
+            f"Each host is a network namespace on the bridge {config.hosts.bridge}"
+            f" ({config.network}; this machine is {at.gateway}):\n"
+            + "".join(
+                f"  {host:<9} {at.of(host):<12} {config.hosts.namespace(host)}\n"
+                for host in at.names()
+            ),
+            flush=True,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["start", "stop", "status", "crash"])
+    parser.add_argument("command", choices=["start", "stop", "status", "crash", "hosts-report"])
     parser.add_argument("--var-dir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None, help="crash: the report")
     parser.add_argument("--runs", type=int, default=20, help="crash: runs with 20 learners")
@@ -47,17 +59,25 @@ def main() -> None:
         except RuntimeError as problem:
             sys.exit(str(problem))
     elif args.command == "stop":
+        # As started: on its hosts, if it was started on hosts.
+        if (config.var_dir / "cluster.json").exists():
+            config = ClusterConfig.saved(config.var_dir)
         cluster = Cluster(config)
         running = cluster.running_names()
         cluster.stop()
         print(f"stopped: {', '.join(running) if running else 'nothing was running'}")
     elif args.command == "status":
         print(json.dumps({"running": Cluster(config).running_names()}))
-    else:
+    elif args.command == "crash":
         from cluster.crash import PLAN, run_plan
 
         plan = ((args.runs, *PLAN[0][1:]), *PLAN[1:])
         run_plan(plan, args.output or Path("reports/crash.json"))
+    else:
+        from cluster.crash import HOSTS_PLAN, run_plan
+
+        network = config.network or "10.77.0.0/24"
+        run_plan(HOSTS_PLAN, args.output or Path("reports/hosts.json"), network)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
+from cluster.hosts import Addresses, Hosts
 from common.demo import demo_mode
 from stack import secrets
 from stack.processes import ROOT, StackConfig, free_port
@@ -49,6 +50,11 @@ class ClusterConfig:
     web_port: int = 6081
     extra_cors: tuple[str, ...] = ()
     extra_env: dict[str, str] = field(default_factory=dict)
+    # A /24 (CLUSTER_HOSTS_NETWORK): each host in a network namespace of its own with an
+    # address from it (cluster/hosts.py, `make hosts`); None: everything on 127.0.0.1.
+    network: str | None = None
+    # The namespaces', bridge's and links' names start with it (CLUSTER_HOSTS_PREFIX).
+    host_prefix: str = "acc"
 
     @classmethod
     def from_env(cls, var_dir: Path | None = None) -> ClusterConfig:
@@ -65,6 +71,8 @@ class ClusterConfig:
             sanic_workers=_env_int("CLUSTER_SANIC_WORKERS", defaults.sanic_workers),
             web_port=_env_int("CLUSTER_WEB_PORT", defaults.web_port),
             demo_mode=demo_mode(os.environ, default=defaults.demo_mode),
+            network=os.environ.get("CLUSTER_HOSTS_NETWORK") or None,
+            host_prefix=os.environ.get("CLUSTER_HOSTS_PREFIX", defaults.host_prefix),
         )
 
     @classmethod
@@ -118,19 +126,40 @@ class ClusterConfig:
         return self.secrets["ACCOUNT_SERVICE_API_KEY"]
 
     @property
+    def addresses(self) -> Addresses:
+        replicas = len(self.rasa_ports)
+        if self.network is None:
+            return Addresses.local(replicas)
+        return Addresses.on_network(self.network, replicas)
+
+    @property
+    def hosts(self) -> Hosts | None:
+        """The namespaces, when each host has its own (`network` set)."""
+        if self.network is None:
+            return None
+        return Hosts(self.host_prefix, self.network, self.addresses)
+
+    @property
     def public_url(self) -> str:
-        return f"http://127.0.0.1:{self.nginx_port}"
+        return f"http://{self.addresses.edge}:{self.nginx_port}"
 
     def rasa_url(self, replica: int) -> str:
-        return f"http://127.0.0.1:{self.rasa_ports[replica]}"
+        return f"http://{self.addresses.rasa[replica]}:{self.rasa_ports[replica]}"
+
+    def action_url(self, replica: int) -> str:
+        return f"http://{self.addresses.rasa[replica]}:{self.action_ports[replica]}"
 
     @property
     def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
+        return f"http://{self.addresses.edge}:{self.web_port}"
 
     @property
     def account_url(self) -> str:
-        return f"http://127.0.0.1:{self.account_port}"
+        return f"http://{self.addresses.accounts}:{self.account_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.addresses.database}:{self.redis_port}"
 
     @property
     def postgres_dsn(self) -> str:
@@ -141,14 +170,15 @@ class ClusterConfig:
         """The tracker database as an SQLAlchemy URL without the password, which libpq takes
         from PGPASSWORD in the programs' environment (see `environment`)."""
         return (
-            f"postgresql://{self.postgres_user}@127.0.0.1:{self.postgres_port}/{self.postgres_db}"
+            f"postgresql://{self.postgres_user}@{self.addresses.database}:{self.postgres_port}"
+            f"/{self.postgres_db}"
         )
 
     def dsn_for(self, database: str) -> str:
         # libpq's quoting, for a password set in the environment with spaces or quotes.
         quoted = self.postgres_password.replace("\\", "\\\\").replace("'", "\\'")
         return (
-            f"host=127.0.0.1 port={self.postgres_port} dbname={database} "
+            f"host={self.addresses.database} port={self.postgres_port} dbname={database} "
             f"user={self.postgres_user} password='{quoted}'"
         )
 
@@ -168,6 +198,8 @@ class ClusterConfig:
             account_port=self.account_port, var_dir=self.var_dir, demo_mode=self.demo_mode
         )
         env = stack.environment()
+        env["ACCOUNT_SERVICE_URL"] = self.account_url
+        env.pop("SANIC_HOST")  # each action server is given its host's address
         env.update(self.secrets)
         env["PGPASSWORD"] = self.postgres_password
         env.update(self.extra_env)

@@ -9,7 +9,9 @@ and the account service stored: every user turn once, in order; one code mail an
 ticket request per conversation that asked for them.
 
 A fault is a SIGKILL of a Rasa replica and an action server (supervisord restarts them),
-or a restart (stop, then start) of Redis or PostgreSQL.
+or a restart (stop, then start) of Redis or PostgreSQL. On a cluster of hosts (`make
+hosts`) a host can fail too: Rasa host 1 lost (every process in its namespace SIGKILLed,
+supervisord starting them again), or cut off from the network for PARTITION_SECONDS.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ RESEND_AFTER = (0.5, 1.0, 2.0, 4.0, 8.0)
 REQUEST_TIMEOUT = 60.0
 PAUSE = 0.5
 FAULTS = ("replica-and-action", "redis", "postgres")
+HOST_FAULTS = ("rasa-host", "partition")
+PARTITION_SECONDS = 10.0
 ACCESS_LINE = re.compile(
     r'^(?P<at>[\d.]+) (?P<status>\d+) (?P<seconds>[\d.]+) "(?P<upstreams>[^"]*)" '
     r'"(?P<upstream_statuses>[^"]*)" "(?P<turn>[^"]*)"'
@@ -138,12 +142,21 @@ async def _drive(public_url: str, count: int, stop: Callable[[], bool]) -> Learn
 
 def _fault(cluster: Cluster, fault: str, timeline: dict[str, float], started: float) -> None:
     supervisor = cluster.supervisor
-    names = ["rasa-1", "action-1"] if fault == "replica-and-action" else [fault]
+    hosts = cluster.config.hosts
+    names = ["rasa-1", "action-1"] if fault in ("replica-and-action", *HOST_FAULTS) else [fault]
     timeline["fault_at_s"] = round(time.time() - started, 2)
+    if fault in HOST_FAULTS:
+        assert hosts is not None, f"{fault} needs a cluster of hosts (make hosts)"
+        if fault == "rasa-host":
+            timeline["processes_killed"] = len(hosts.kill_host("rasa-1"))
+        else:
+            hosts.set_link("rasa-1", up=False)
+            time.sleep(PARTITION_SECONDS)
+            hosts.set_link("rasa-1", up=True)
     for name in names:
         if fault == "replica-and-action":
             supervisor.kill(name)  # supervisord notices and starts it again
-        else:
+        elif fault not in HOST_FAULTS:
             supervisor.stop(name)
             supervisor.start(name)
     for name in names:
@@ -202,8 +215,8 @@ def run_once(
     cluster: Cluster, learners: int = 20, fault: str = "replica-and-action", settle: float = 8.0
 ) -> dict[str, Any]:
     """One run: `settle` s of chat, the fault and recovery, `settle` s more; the figures."""
-    if fault not in FAULTS:
-        raise ValueError(f"unknown fault {fault!r}; one of {FAULTS}")
+    if fault not in FAULTS + HOST_FAULTS:
+        raise ValueError(f"unknown fault {fault!r}; one of {FAULTS + HOST_FAULTS}")
     done = threading.Event()
     timeline: dict[str, float] = {}
     started = time.time()
@@ -324,8 +337,15 @@ def summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def write_report(runs: list[dict[str, Any]], signs: dict[str, int], output: Path) -> None:
-    """reports/crash.json (every run) and crash.md (the tables the docs quote)."""
+def write_report(
+    runs: list[dict[str, Any]],
+    signs: dict[str, int],
+    output: Path,
+    title: str = "Crash test",
+    command: str = "make crash-report",
+) -> None:
+    """reports/crash.json (every run) and crash.md (the tables the docs quote); for
+    `make hosts-report`, reports/hosts.json and hosts.md."""
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     report = {"date": date, "summary": summary(runs), "hang_signs": signs, "runs": runs}
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -346,9 +366,9 @@ def write_report(runs: list[dict[str, Any]], signs: dict[str, int], output: Path
         ("recovered_at_s", "recovered at s"),
     )
     lines = [
-        f"# Crash test ({date})",
+        f"# {title} ({date})",
         "",
-        "Written by `make crash-report` (cluster/crash.py). Learners chat through nginx like",
+        f"Written by `{command}` (cluster/crash.py). Learners chat through nginx like",
         "the widget (turn ids, re-sends after 0.5/1/2/4/8 s); after 8 s a fault hits, then",
         "8 s more after recovery. *failed seen*: turns given up or answered with the apology",
         "or the outage line. *re-sent*: requests the learners sent again. *passed on*:",
@@ -366,12 +386,28 @@ def write_report(runs: list[dict[str, Any]], signs: dict[str, int], output: Path
     (output.with_suffix(".md")).write_text("\n".join(lines) + "\n")
 
 
-def run_plan(plan: tuple[tuple[int, int, str], ...], output: Path) -> list[dict[str, Any]]:
-    """Every run of `plan` on one cluster of its own; the report goes to `output`."""
+# `make hosts-report`'s plan, on a cluster of hosts.
+HOSTS_PLAN: tuple[tuple[int, int, str], ...] = (
+    (3, 20, "rasa-host"),
+    (1, 50, "rasa-host"),
+    (3, 20, "partition"),
+    (1, 50, "partition"),
+    (1, 20, "redis"),
+)
+
+
+def run_plan(
+    plan: tuple[tuple[int, int, str], ...], output: Path, network: str | None = None
+) -> list[dict[str, Any]]:
+    """Every run of `plan` on one cluster of its own (on hosts of their own in `network`,
+    if given); the report goes to `output`."""
+    name = "crash-report" if network is None else "hosts-report"
     config = ClusterConfig.on_free_ports(
-        ROOT / "var" / "crash-report",
+        ROOT / "var" / name,
         # Hundreds of conversations a run mail the same three demo accounts.
         extra_env={"ACCOUNT_LIMITS_SCALE": "1000"},
+        network=network,
+        host_prefix="accr",  # beside `make hosts` (acc-…) and the tests' hosts
     )
     remove_files(config)
     runs = []
@@ -383,10 +419,13 @@ def run_plan(plan: tuple[tuple[int, int, str], ...], output: Path) -> list[dict[
                 runs.append(run)
         signs = hang_signs(cluster)
     # The logs stay for reading (var/ is not committed); everything else goes.
-    kept = ROOT / "var" / "crash-report-logs"
+    kept = ROOT / "var" / f"{name}-logs"
     shutil.rmtree(kept, ignore_errors=True)
     shutil.copytree(config.var_dir / "logs", kept)
     remove_files(config)
-    write_report(runs, signs, output)
+    if network is None:
+        write_report(runs, signs, output)
+    else:
+        write_report(runs, signs, output, "Host faults", "make hosts-report")
     print(f"written to {output} and {output.with_suffix('.md')}")
     return runs

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from cluster.config import ClusterConfig
+from cluster.hosts import EDGE
 from common.clients import ipv6_prefix
 
 TEMPLATE = Path(__file__).with_name("templates") / "nginx.conf.template"
@@ -17,9 +18,10 @@ TEMPLATE = Path(__file__).with_name("templates") / "nginx.conf.template"
 NO_MAILBOX = "location ^~ /api/outbox {\n            return 404;\n        }"
 
 
-def _servers(ports: tuple[int, ...]) -> str:
+def _servers(addresses: tuple[str, ...], ports: tuple[int, ...]) -> str:
     return "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
+        f"        server {address}:{port} max_fails=1 fail_timeout=5s;"
+        for address, port in zip(addresses, ports, strict=True)
     )
 
 
@@ -31,9 +33,11 @@ def write_conf(config: ClusterConfig) -> Path:
         "nginx_port": config.nginx_port,
         "action_lb_port": config.action_lb_port,
         "web_port": config.web_port,
-        "rest_servers": _servers(config.rasa_ports),
-        "socketio_servers": _servers(config.rasa_ports),
-        "action_servers": _servers(config.action_ports),
+        "edge": config.addresses.edge,
+        "gateway": config.addresses.gateway,
+        "rest_servers": _servers(config.addresses.rasa, config.rasa_ports),
+        "socketio_servers": _servers(config.addresses.rasa, config.rasa_ports),
+        "action_servers": _servers(config.addresses.rasa, config.action_ports),
         "demo_mailbox": "" if config.demo_mode else NO_MAILBOX,
         # nginx compares the address's bytes, so the prefix is taken in whole bytes.
         "ipv6_client_bytes": ipv6_prefix() // 8,
@@ -43,7 +47,11 @@ def write_conf(config: ClusterConfig) -> Path:
     (config.var_dir / "logs").mkdir(parents=True, exist_ok=True)
     path = config.var_dir / "nginx.conf"
     path.write_text(string.Template(TEMPLATE.read_text()).substitute(values))
-    check = subprocess.run([*command(config), "-t", "-q"], capture_output=True, text=True)
+    # `nginx -t` binds the listening addresses: on hosts, the edge's, inside the edge.
+    test = [*command(config), "-t", "-q"]
+    if config.hosts is not None:
+        test = config.hosts.in_namespace(EDGE, test)
+    check = subprocess.run(test, capture_output=True, text=True)
     if check.returncode != 0:
         raise RuntimeError(f"nginx rejected {path}:\n{check.stderr}")
     return path

@@ -41,10 +41,10 @@ SPEED_ENV: dict[str, str] = {
 }
 
 
-def account_service_command(port: int, var_dir: Path) -> list[str]:
-    """The account service on localhost with its SQLite database in `var_dir`."""
+def account_service_command(port: int, var_dir: Path, host: str = "127.0.0.1") -> list[str]:
+    """The account service on `host` with its SQLite database in `var_dir`."""
     return [
-        *(sys.executable, "-m", "account_service", "--host", "127.0.0.1"),
+        *(sys.executable, "-m", "account_service", "--host", host),
         *("--port", str(port), "--db", str(var_dir / "accounts.db")),
     ]
 

@@ -62,12 +62,13 @@ def http_ready(url: str) -> Callable[[], bool]:
     return check
 
 
-def port_ready(port: int) -> Callable[[], bool]:
-    """A readiness check: something accepts connections on 127.0.0.1:`port`."""
+def port_ready(port: int, host: str = "127.0.0.1") -> Callable[[], bool]:
+    """A readiness check: something accepts connections on `host`:`port`."""
 
     def check() -> bool:
         with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
+            probe.settimeout(2)
+            return probe.connect_ex((host, port)) == 0
 
     return check
 

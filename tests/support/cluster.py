@@ -55,7 +55,7 @@ def postgres_dump(cluster: Cluster) -> bytes:
     return subprocess.run(
         [
             str(postgres.bindir() / "pg_dumpall"),
-            *("--host", "127.0.0.1", "--port", str(config.postgres_port)),
+            *("--host", config.addresses.database, "--port", str(config.postgres_port)),
             *("--username", config.postgres_user, "--no-password"),
         ],
         env={**os.environ, "PGPASSWORD": config.postgres_password},
@@ -86,15 +86,15 @@ def _value(client: redis.Redis, key: bytes) -> list[bytes]:
 def redis_contents(cluster: Cluster) -> dict[int, dict[bytes, list[bytes]]]:
     """Every key of every database of the cluster's Redis (SCAN) with its value, read by
     type as stored, not compressed as DUMP would give it."""
-    port = cluster.config.redis_port
-    server = redis.Redis(host="127.0.0.1", port=port)
+    port, host = cluster.config.redis_port, cluster.config.addresses.database
+    server = redis.Redis(host=host, port=port)
     try:
         keyspace = server.info("keyspace")
     finally:
         server.close()
     contents: dict[int, dict[bytes, list[bytes]]] = {}
     for name in keyspace:  # "db0", "db1": the databases that hold keys
-        client = redis.Redis(host="127.0.0.1", port=port, db=int(name[2:]))
+        client = redis.Redis(host=host, port=port, db=int(name[2:]))
         try:
             contents[int(name[2:])] = {key: _value(client, key) for key in client.scan_iter()}
         finally:
