@@ -14,17 +14,24 @@ replicas issuing or returning tickets at the same moment can overwrite each othe
 ticket lets two messages of one conversation run at once, a resurrected one blocks the
 conversation until it expires. Every change here is one Redis transaction (WATCH/MULTI),
 done again when another replica changed the lock in between.
+
+Redis restarting (a fraction of a second) made a message fail with the apology although
+it had been handled: returning its ticket raised (reports/hosts.md). Taking, waiting for
+and returning a ticket are now tried again while Redis cannot be reached, for up to
+about 3 s; a ticket that still cannot be returned is left to expire (it is no longer
+renewed), and a renewal that fails is tried again at the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from rasa.core.lock import TicketLock
@@ -36,8 +43,25 @@ logger = logging.getLogger(__name__)
 DEFAULT_TICKET_LIFETIME = 3.0
 # How often a waiting message looks whether its turn has come (Rasa: every second).
 POLL_SECONDS = 0.1
+# Waits before each new try while Redis cannot be reached (a restart: well under 1 s).
+REDIS_RETRY_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
 
 Result = TypeVar("Result")
+
+
+async def retried_while_unreachable(call: Callable[[], Any]) -> Any:
+    """`call()` (awaited if it gives an awaitable), made again after each of
+    REDIS_RETRY_WAITS while Redis is unreachable."""
+    for wait in (*REDIS_RETRY_WAITS, None):
+        try:
+            result = call()
+            return await result if inspect.isawaitable(result) else result
+        except UNREACHABLE:
+            if wait is None:
+                raise
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 class RenewedRedisLockStore(RedisLockStore):
@@ -107,13 +131,28 @@ class RenewedRedisLockStore(RedisLockStore):
     async def _keep_renewing(self, conversation_id: str, ticket_number: int) -> None:
         while True:
             await asyncio.sleep(self.ticket_lifetime / 3)
-            if not self.renew(conversation_id, ticket_number):
+            try:
+                renewed = self.renew(conversation_id, ticket_number)
+            except UNREACHABLE:
+                logger.warning("Redis unreachable: the ticket's renewal is tried again.")
+                continue
+            if not renewed:
                 logger.warning(
                     "A ticket expired before it was renewed (conversation %s); the event "
                     "loop was blocked longer than the ticket lifetime.",
                     conversation_id,
                 )
                 return
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        """Rasa's wait for the ticket's turn, begun again if Redis was unreachable."""
+        acquire = super()._acquire_lock
+        lock: TicketLock = await retried_while_unreachable(
+            lambda: acquire(conversation_id, ticket, wait_time_in_seconds)
+        )
+        return lock
 
     @contextlib.asynccontextmanager
     async def lock(
@@ -123,7 +162,7 @@ class RenewedRedisLockStore(RedisLockStore):
         wait_time_in_seconds: float = POLL_SECONDS,
     ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's ticket lock, with the ticket renewed until it is returned."""
-        ticket = self.issue_ticket(conversation_id)
+        ticket: int = await retried_while_unreachable(lambda: self.issue_ticket(conversation_id))
         renewing = asyncio.create_task(self._keep_renewing(conversation_id, ticket))
         try:
             yield await self._acquire_lock(
@@ -131,4 +170,8 @@ class RenewedRedisLockStore(RedisLockStore):
             )
         finally:
             renewing.cancel()
-            self.cleanup(conversation_id, ticket)
+            try:
+                await retried_while_unreachable(lambda: self.cleanup(conversation_id, ticket))
+            except UNREACHABLE:
+                # The message was handled; its ticket, no longer renewed, expires by itself.
+                logger.warning("Redis unreachable: a ticket is left to expire.")

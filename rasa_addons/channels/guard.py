@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from limits import RateLimitItem, parse_many, storage, strategies
 from rasa.core.channels.channel import UserMessage
 
@@ -252,6 +253,8 @@ class RateLimits:
     a network address.
 
     The storage calls are synchronous: in memory, or one round trip to a local Redis.
+    While Redis cannot be reached (a restart), this process counts in memory of its own:
+    the limits hold per replica instead of across them, and no message fails for it.
     """
 
     def __init__(self) -> None:
@@ -261,22 +264,40 @@ class RateLimits:
             SweptMemoryStorage() if url == "memory://" else storage.storage_from_string(url)
         )
         self.limiter = strategies.MovingWindowRateLimiter(self.storage)
+        self.own_storage = self.storage
+        self.own_limiter = self.limiter
+        if url != "memory://":
+            self.own_storage = SweptMemoryStorage()
+            self.own_limiter = strategies.MovingWindowRateLimiter(self.own_storage)
 
     def retry_after(self, sender: str, client: str) -> int | None:
-        """Counts a message; None if it may go through, else the seconds to wait. Refused
-        messages are not counted, so a client that keeps flooding is let in once it waits."""
+        """Counts a message; None if it may go through, else the seconds to wait."""
+        try:
+            return self._retry_after(self.limiter, sender, client)
+        except (redis.ConnectionError, redis.TimeoutError):
+            logging.getLogger(__name__).warning(
+                "Redis unreachable: rate limits counted by this process alone."
+            )
+            return self._retry_after(self.own_limiter, sender, client)
+
+    @staticmethod
+    def _retry_after(
+        limiter: strategies.MovingWindowRateLimiter, sender: str, client: str
+    ) -> int | None:
+        """Refused messages are not counted, so a client that keeps flooding is let in once
+        it waits."""
         conversation = sender_key(sender)
         checks: list[tuple[RateLimitItem, str, str]] = [
             *((item, "sender", conversation) for item in PER_SENDER_LIMITS),
             *((item, "client", client) for item in PER_CLIENT_LIMITS),
         ]
         for item, kind, key in checks:
-            if not self.limiter.test(item, kind, key):
-                reset, _ = self.limiter.get_window_stats(item, kind, key)
+            if not limiter.test(item, kind, key):
+                reset, _ = limiter.get_window_stats(item, kind, key)
                 # limits gives the window's start in whole seconds, up to 1 s early.
                 return max(1, math.ceil(reset + 1 - time.time()))
         for item, kind, key in checks:
-            self.limiter.hit(item, kind, key)
+            limiter.hit(item, kind, key)
         return None
 
 

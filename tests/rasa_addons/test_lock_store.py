@@ -1,6 +1,7 @@
 """The renewed Redis ticket lock against a real Redis: a dead holder's ticket goes within its
-lifetime, a live holder keeps the conversation however long it takes, and tickets issued
-from several replicas at once are neither lost nor doubled."""
+lifetime, a live holder keeps the conversation however long it takes, tickets issued
+from several replicas at once are neither lost nor doubled, and a Redis restart costs a
+message a wait, not the apology."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
+import redis
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_addons.lock_store import RenewedRedisLockStore
+from stack.supervisor import Supervisor
+from tests.support.redis import supervised_redis
 
 LIFETIME = 1.0
 
@@ -103,3 +108,64 @@ def test_tickets_issued_at_once_from_several_replicas_are_all_kept(
     for number in issued:
         stores[0].cleanup(sender, number)
     assert stores[0].get_lock(sender) is None
+
+
+@pytest.fixture
+def restartable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Supervisor]]:
+    with supervised_redis(tmp_path_factory.mktemp("restarted-redis")) as running:
+        yield running
+
+
+def back_after(supervisor: Supervisor, seconds: float) -> threading.Thread:
+    """Stops Redis now and starts it again `seconds` later, in the background."""
+    supervisor.stop("redis")
+
+    def start_later() -> None:
+        time.sleep(seconds)
+        supervisor.start("redis")
+
+    restart = threading.Thread(target=start_later)
+    restart.start()
+    return restart
+
+
+async def test_a_message_that_holds_its_ticket_while_redis_restarts_ends_normally(
+    restartable_redis: tuple[int, Supervisor],
+) -> None:
+    """Before, returning the ticket raised, and the handled message got the apology."""
+    port, supervisor = restartable_redis
+    store, sender = replica(port), conversation()
+    async with store.lock(sender):
+        restart = await asyncio.to_thread(back_after, supervisor, 0.5)
+    await asyncio.to_thread(restart.join)
+    async with store.lock(sender):  # the conversation is not held by a lost ticket
+        pass
+    assert store.get_lock(sender) is None
+
+
+async def test_a_message_that_comes_while_redis_restarts_gets_its_ticket_after(
+    restartable_redis: tuple[int, Supervisor],
+) -> None:
+    port, supervisor = restartable_redis
+    store, sender = replica(port), conversation()
+    restart = await asyncio.to_thread(back_after, supervisor, 0.5)
+    async with store.lock(sender) as lock:
+        assert lock.conversation_id == sender
+    await asyncio.to_thread(restart.join)
+    assert store.get_lock(sender) is None
+
+
+async def test_a_message_gives_up_when_redis_stays_away(
+    restartable_redis: tuple[int, Supervisor],
+) -> None:
+    """Rasa's error then, as before (the channel answers with the apology), after the
+    waits of REDIS_RETRY_WAITS: an outage is not hidden."""
+    port, supervisor = restartable_redis
+    store, sender = replica(port), conversation()
+    supervisor.stop("redis")
+    try:
+        with pytest.raises(redis.ConnectionError):
+            async with store.lock(sender):
+                pass
+    finally:
+        supervisor.start("redis")

@@ -10,6 +10,7 @@ import pytest
 from limits import parse
 
 from rasa_addons.channels.guard import PER_SENDER_LIMITS, RateLimits, SweptMemoryStorage
+from stack.processes import free_port
 
 
 @pytest.fixture
@@ -39,3 +40,15 @@ def test_expired_entries_are_swept_seconds_later_not_after_every_hit(limits: Rat
     store._MemoryStorage__expire_events()
     assert not any(store.events.values())
     assert limits.limiter.test(short, "sender", "one")
+
+
+def test_limits_are_counted_in_memory_while_redis_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing listens at the Redis address: no message fails for it, and the limits
+    still hold, counted by this process alone."""
+    monkeypatch.setenv("RATE_LIMIT_STORAGE_URL", f"redis://127.0.0.1:{free_port()}/1")
+    limits = RateLimits()
+    burst = min(item.amount for item in PER_SENDER_LIMITS)
+    assert all(limits.retry_after("one", "client-a") is None for _ in range(burst))
+    assert limits.retry_after("one", "client-a") is not None
