@@ -66,6 +66,11 @@ help:
 	@echo "  make cluster-status       list the cluster's programs"
 	@echo "  make crash-report         SIGKILL a replica and an action server under load, repeated"
 	@echo "  make cluster-model        train only if there is no model yet"
+	@echo "  make hosts                the cluster, each host in a network namespace (root)"
+	@echo "  make hosts-stop           stop it and remove the namespaces"
+	@echo "  make hosts-report         a host lost, cut off, Redis restarted, under load"
+	@echo "  make k8s-secrets          deploy/kubernetes/base/secrets.env, new random values"
+	@echo "  make k8s-check            render the Kubernetes manifests, check their schemas"
 	@echo ""
 	@echo "Privacy & security:"
 	@echo "  make forget SENDER=<id>   delete one conversation [CLUSTER=1]"
@@ -128,7 +133,7 @@ pytest: $(TEST_DEPS)
 
 # Without the browser and cluster tests (they start Chromium and a whole cluster), so four
 # workers fit; the data validation runs beside pytest, each one's output printed whole.
-test-fast: lint train
+test-fast: lint train $(DEPLOY_INSTALLED)
 	$(MAKE) --no-print-directory --output-sync=target -j 2 validate pytest TEST_DEPS= \
 	  PYTEST_WORKERS=4 PYTEST_ARGS="--ignore=tests/browser --ignore=tests/cluster"
 

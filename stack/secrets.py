@@ -72,3 +72,13 @@ def load(
     elif path.exists() and path.stat().st_mode & 0o077:
         path.chmod(PRIVATE)  # loosened by hand: readable by others no longer
     return {name: environ.get(name) or kept[name] for name in names}
+
+
+if __name__ == "__main__":
+    # `python -m stack.secrets <dir>`: the cluster's secrets in <dir>/secrets.env, new random
+    # values for the missing ones (make k8s-secrets: the Kubernetes Secret's source).
+    import sys
+
+    target = Path(sys.argv[1])
+    load(target, CLUSTER_SECRETS, environ={})
+    print(f"{secrets_path(target)}: {', '.join(CLUSTER_SECRETS)}")

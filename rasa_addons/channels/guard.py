@@ -18,6 +18,7 @@ import contextvars
 import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import os
@@ -188,17 +189,33 @@ def secret_key(name: str) -> bytes:
     return secrets.token_bytes(32)
 
 
-def trusted_proxies() -> frozenset[str]:
-    """Addresses (env TRUSTED_PROXIES, comma-separated) whose X-Forwarded-For is believed."""
-    return frozenset(
-        address.strip() for address in os.environ.get("TRUSTED_PROXIES", "").split(",")
-    ) - {""}
+@functools.cache
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for entry in (part.strip() for part in setting.split(",")):
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                logging.getLogger(__name__).warning("TRUSTED_PROXIES: %r is no address", entry)
+    return tuple(networks)
+
+
+def is_trusted_proxy(peer: str) -> bool:
+    """Whether `peer` is a proxy whose X-Forwarded-For is believed: env TRUSTED_PROXIES,
+    comma-separated addresses or networks (a Kubernetes ingress controller's pods have
+    addresses from a network, not fixed ones)."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(os.environ.get("TRUSTED_PROXIES", "")))
 
 
 def client_address(peer: str, forwarded_for: str | None) -> str:
     """The client's address: the peer, or the entry a trusted proxy appended for it (the
     right-most; the ones before it were sent by the client and can be anything)."""
-    if forwarded_for and peer in trusted_proxies():
+    if forwarded_for and is_trusted_proxy(peer):
         entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
         if entries:
             return entries[-1]

@@ -30,7 +30,7 @@ from rasa_addons.channels.guard import (
     RATE_LIMITED_REPLY,
     MessageGuard,
     client_id,
-    trusted_proxies,
+    is_trusted_proxy,
 )
 from rasa_addons.turns import TURN_METADATA_KEY
 
@@ -60,7 +60,7 @@ class GuardedRestInput(RestInput):
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         body = request.json if isinstance(request.json, dict) else {}
         turn = body.get("message_id")
-        if turn is None and request.ip in trusted_proxies():
+        if turn is None and is_trusted_proxy(request.ip):
             # A proxy that may pass this request to another replica names it.
             turn = request.headers.get("x-request-id")
         return {"client": request.ctx.client, TURN_METADATA_KEY: turn}
