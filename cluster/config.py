@@ -60,7 +60,8 @@ class ClusterConfig:
     def from_env(cls, var_dir: Path | None = None) -> ClusterConfig:
         defaults = cls()
         return cls(
-            var_dir=var_dir or Path(os.environ.get("CLUSTER_VAR_DIR", DEFAULT_VAR_DIR)),
+            # Absolute: nginx reads the paths in its configuration from its own prefix.
+            var_dir=(var_dir or Path(os.environ.get("CLUSTER_VAR_DIR", DEFAULT_VAR_DIR))).resolve(),
             nginx_port=_env_int("CLUSTER_NGINX_PORT", defaults.nginx_port),
             action_lb_port=_env_int("CLUSTER_ACTION_LB_PORT", defaults.action_lb_port),
             rasa_ports=_env_ports("CLUSTER_RASA_PORTS", defaults.rasa_ports),
