@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,31 @@ def tracker_url(db: str) -> str | None:
     return f"sqlite:///{path.resolve()}" if path.exists() else None
 
 
+# Tries at emptying SQLite's write-ahead log, 0.2 s apart, while a reader holds it.
+CHECKPOINT_TRIES = 25
+
+
+class WriteAheadLogBusy(RuntimeError):
+    """The deleted rows are still in the database file."""
+
+
+def empty_write_ahead_log(engine: sqlalchemy.engine.Engine) -> None:
+    """Copies the deleted (overwritten) pages into the database file and empties the log.
+    Until then the file still holds the pages as they were. A checkpoint is partial while
+    another connection (the Rasa server's) is reading: it is tried again, and a log that
+    cannot be emptied fails the command, so the deletion is never reported as done."""
+    for _ in range(CHECKPOINT_TRIES):
+        with engine.connect() as connection:
+            busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            return
+        time.sleep(0.2)
+    raise WriteAheadLogBusy(
+        "The conversation's rows are deleted, but their old pages are still in the database "
+        "file: the server kept its write-ahead log busy. Run the command again."
+    )
+
+
 def forget_tracker(db: str, sender_id: str) -> int:
     """Deletes the sender's tracker events; returns how many there were."""
     url = tracker_url(db)
@@ -70,9 +96,8 @@ def forget_tracker(db: str, sender_id: str) -> int:
                 sqlalchemy.text("DELETE FROM events WHERE sender_id = :sender"),
                 {"sender": sender_id},
             )
-        if sqlite:  # the write-ahead log still holds the pages as they were: empty it
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if sqlite:
+            empty_write_ahead_log(engine)
         return int(result.rowcount)
     finally:
         engine.dispose()
@@ -143,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(problem))
     try:
         result = forget(args.sender, args.tracker_db, client)
+    except WriteAheadLogBusy as problem:
+        print(problem, file=sys.stderr)
+        return 1
     except AccountServiceUnavailable:
         print(
             f"Could not reach the account service at {client.base_url}; nothing was deleted. "

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
+import threading
+from contextlib import closing
+from pathlib import Path
 
+import pytest
+
+import privacy.forget as forget_module
 from stack.processes import ROOT, Stack, free_port
 from tests.support.addresses import unique_address
 from tests.support.forget import chat_with_code_and_ticket, make_forget, traces_in_files
@@ -80,3 +87,37 @@ def test_nothing_of_a_forgotten_conversation_is_left_in_any_file(stack: Stack) -
     config = stack.config
     traces = [chat.sender, address, chat.client]
     assert traces_in_files([config.var_dir, config.logs], traces) == []
+
+
+def _tracker_db(path: Path, sender: str) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, data TEXT)")
+        db.executemany(
+            "INSERT INTO events (sender_id, data) VALUES (?, ?)",
+            [(sender, f"{sender} said hello {n}") for n in range(50)],
+        )
+        db.commit()
+
+
+@pytest.mark.parametrize("reader_leaves_after", [0.3, None])
+def test_a_reader_holding_the_log_delays_the_deletion_or_fails_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_leaves_after: float | None
+) -> None:
+    """While another connection reads (the Rasa server's), SQLite can't copy the overwritten
+    pages into the file: forget waits for it, and says so when it never lets go, rather
+    than report a conversation forgotten whose id is still in the file."""
+    monkeypatch.setattr(forget_module, "CHECKPOINT_TRIES", 5)
+    path, sender = tmp_path / "tracker.db", "learner-held-by-a-reader"
+    _tracker_db(path, sender)
+    reader = sqlite3.connect(path, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM events").fetchone()
+    if reader_leaves_after is not None:
+        threading.Timer(reader_leaves_after, reader.rollback).start()
+        assert forget_module.forget_tracker(str(path), sender) == 50
+        assert sender.encode() not in path.read_bytes()
+    else:
+        with pytest.raises(forget_module.WriteAheadLogBusy):
+            forget_module.forget_tracker(str(path), sender)
+    reader.close()
