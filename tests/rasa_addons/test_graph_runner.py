@@ -5,8 +5,6 @@ action of every test story, and the same error for a node that fails."""
 from __future__ import annotations
 
 import functools
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -14,12 +12,10 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
 from rasa.engine.constants import PLACEHOLDER_TRACKER
-from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_addons import graph_runner
-from stack.processes import ROOT
 from stack.stories import story_trackers
 
 T = TypeVar("T")
@@ -98,20 +94,3 @@ def test_a_failing_node_fails_the_run_as_under_dask(agent: Agent, rasa_as_shippe
     by_dask, in_order = by_dask_and_in_order(failure)
     assert by_dask is not None
     assert in_order == by_dask
-
-
-def test_the_server_installs_it() -> None:
-    """`python -m rasa_addons.server` runs Rasa with the kept order in place."""
-    script = (
-        "import sys\n"
-        "from rasa.engine.runner.dask import DaskGraphRunner\n"
-        "from rasa_addons import graph_runner, server\n"
-        "sys.argv = ['rasa', '--version']\n"
-        "try:\n    server.main()\nexcept SystemExit:\n    pass\n"
-        "print(DaskGraphRunner.run is graph_runner.run_in_order)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip().splitlines()[-1] == "True"
-    assert DaskGraphRunner.run is graph_runner.RASA_RUN

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,8 +16,9 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
+from bench.patches import REPLACEMENTS
 from rasa_addons.server import ACTION_RETRY_WAITS, kept_session, retrying, validate_action_result
-from stack.processes import free_port
+from stack.processes import ROOT, free_port
 
 
 @pytest.fixture
@@ -164,3 +167,27 @@ async def test_a_slow_action_server_is_not_called_again() -> None:
     finally:
         await runner.cleanup()
     assert calls == [1]
+
+
+def in_place(owner: type, name: str, function: Any) -> bool:
+    """Whether `owner.name` is `function` (a static method's function, for one)."""
+    return getattr(owner, name) is getattr(function, "__func__", function)
+
+
+def test_the_server_installs_every_replacement() -> None:
+    """`python -m rasa_addons.server` runs Rasa with every replacement of bench/patches.py's
+    table in place (history and graph runner); this process keeps Rasa's own."""
+    script = (
+        "import sys\n"
+        "from bench.patches import REPLACEMENTS\n"
+        "from rasa_addons import server\n"
+        "sys.argv = ['rasa', '--version']\n"
+        "try:\n    server.main()\nexcept SystemExit:\n    pass\n"
+        "from tests.rasa_addons.test_server import in_place\n"
+        "print(all(in_place(owner, name, ours) for owner, name, _, ours in REPLACEMENTS))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True"
+    assert all(in_place(owner, name, rasas) for owner, name, rasas, _ in REPLACEMENTS)

@@ -100,3 +100,16 @@ def redis_contents(cluster: Cluster) -> dict[int, dict[bytes, list[bytes]]]:
         finally:
             client.close()
     return contents
+
+
+def assert_every_turn_kept(run: dict[str, Any]) -> None:
+    """A crash run's figures (cluster/crash.py): the fault passed, and no learner saw a
+    failed turn; each conversation's user turns are stored exactly as sent (no gap, no
+    duplicate, same order), and each code mail and ticket request was made once."""
+    assert "recovered_at_s" in run, "the failed processes did not come back"
+    assert run["conversations"] >= run["learners"]
+    assert run["failed_turns_seen"] == 0, run["failure_examples"]
+    assert run["conversations_differing"] == 0, run["differing_examples"]
+    assert run["user_turns_stored_twice"] == 0
+    assert run["mails_made_twice"] == 0 and run["mails_missing"] == 0
+    assert run["tickets_made_twice"] == 0
