@@ -33,6 +33,7 @@ import aiohttp
 import psycopg2
 
 from cluster.config import ClusterConfig
+from cluster.hosts import DATABASE, Hosts
 from cluster.processes import ROOT, Cluster, remove_files, running
 from common.events_table import learner_messages
 from stack.learner import (
@@ -60,9 +61,11 @@ ADDRESSES = ("ana.silva@example.com", "ben.okafor@gmail.com", "chloe.martin@outl
 RESEND_AFTER = (0.5, 1.0, 2.0, 4.0, 8.0)
 REQUEST_TIMEOUT = 60.0
 PAUSE = 0.5
-FAULTS = ("replica-and-action", "redis", "postgres")
-HOST_FAULTS = ("rasa-host", "partition")
+HOST_FAULTS = ("rasa-host", "partition", "slow-database")
 PARTITION_SECONDS = 10.0
+# The database host's link slowed for a minute: 1 Mbit/s each way, packets queued up to
+# 50 ms and dropped beyond (cluster/hosts.py `slow_link`).
+SLOW_SECONDS, SLOW_RATE, SLOW_QUEUE_MS = 60.0, "1mbit", 50
 ACCESS_LINE = re.compile(
     r'^(?P<at>[\d.]+) (?P<status>\d+) (?P<seconds>[\d.]+) "(?P<upstreams>[^"]*)" '
     r'"(?P<upstream_statuses>[^"]*)" "(?P<turn>[^"]*)"'
@@ -140,26 +143,47 @@ async def _drive(public_url: str, count: int, stop: Callable[[], bool]) -> Learn
     return learners
 
 
+# The programs each fault hits, which must be ready again before it counts as over.
+HIT = {
+    "replica-and-action": ("rasa-1", "action-1"),
+    "rasa-host": ("rasa-1", "action-1"),
+    "partition": ("rasa-1", "action-1"),
+    "slow-database": ("postgres", "redis"),
+    "redis": ("redis",),
+    "postgres": ("postgres",),
+}
+
+
+def _host_fault(hosts: Hosts, fault: str, timeline: dict[str, float]) -> None:
+    if fault == "rasa-host":
+        timeline["processes_killed"] = len(hosts.kill_host("rasa-1"))
+    elif fault == "partition":
+        hosts.set_link("rasa-1", up=False)
+        time.sleep(PARTITION_SECONDS)
+        hosts.set_link("rasa-1", up=True)
+    else:
+        hosts.slow_link(DATABASE, SLOW_RATE, SLOW_QUEUE_MS)
+        try:
+            time.sleep(SLOW_SECONDS)
+        finally:
+            hosts.restore_link(DATABASE)
+
+
 def _fault(cluster: Cluster, fault: str, timeline: dict[str, float], started: float) -> None:
     supervisor = cluster.supervisor
-    hosts = cluster.config.hosts
-    names = ["rasa-1", "action-1"] if fault in ("replica-and-action", *HOST_FAULTS) else [fault]
     timeline["fault_at_s"] = round(time.time() - started, 2)
     if fault in HOST_FAULTS:
+        hosts = cluster.config.hosts
         assert hosts is not None, f"{fault} needs a cluster of hosts (make hosts)"
-        if fault == "rasa-host":
-            timeline["processes_killed"] = len(hosts.kill_host("rasa-1"))
-        else:
-            hosts.set_link("rasa-1", up=False)
-            time.sleep(PARTITION_SECONDS)
-            hosts.set_link("rasa-1", up=True)
-    for name in names:
-        if fault == "replica-and-action":
+        _host_fault(hosts, fault, timeline)
+    elif fault == "replica-and-action":
+        for name in HIT[fault]:
             supervisor.kill(name)  # supervisord notices and starts it again
-        elif fault not in HOST_FAULTS:
+    else:
+        for name in HIT[fault]:
             supervisor.stop(name)
             supervisor.start(name)
-    for name in names:
+    for name in HIT[fault]:
         supervisor.wait_ready(name)
     timeline["recovered_at_s"] = round(time.time() - started, 2)
 
@@ -215,8 +239,8 @@ def run_once(
     cluster: Cluster, learners: int = 20, fault: str = "replica-and-action", settle: float = 8.0
 ) -> dict[str, Any]:
     """One run: `settle` s of chat, the fault and recovery, `settle` s more; the figures."""
-    if fault not in FAULTS + HOST_FAULTS:
-        raise ValueError(f"unknown fault {fault!r}; one of {FAULTS + HOST_FAULTS}")
+    if fault not in HIT:
+        raise ValueError(f"unknown fault {fault!r}; one of {tuple(HIT)}")
     done = threading.Event()
     timeline: dict[str, float] = {}
     started = time.time()
@@ -392,6 +416,7 @@ HOSTS_PLAN: tuple[tuple[int, int, str], ...] = (
     (1, 50, "rasa-host"),
     (3, 20, "partition"),
     (1, 50, "partition"),
+    (1, 20, "slow-database"),
     (1, 20, "redis"),
 )
 

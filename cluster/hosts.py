@@ -141,11 +141,34 @@ class Hosts:
         """Cuts (or restores) a host's only link: a network partition of that host."""
         _ip("link", "set", self.link(host), "up" if up else "down")
 
+    def slow_link(self, host: str, rate: str, queue_ms: int) -> None:
+        """Both directions of a host's link at `rate` (tc's units, e.g. "1mbit"), with a
+        token-bucket queue that holds a packet up to `queue_ms` and drops it after: a slow
+        link that delays, and loses packets when full. (This kernel has no netem for a
+        fixed delay and random loss; tbf is what it has.)"""
+        for link, namespace in ((self.link(host), None), ("eth0", self.namespace(host))):
+            where = ["-n", namespace] if namespace else []
+            shape = ["tbf", "rate", rate, "burst", "16kbit", "latency", f"{queue_ms}ms"]
+            _tc(*where, "qdisc", "replace", "dev", link, "root", *shape)
+
+    def restore_link(self, host: str) -> None:
+        for link, namespace in ((self.link(host), None), ("eth0", self.namespace(host))):
+            where = ["-n", namespace] if namespace else []
+            _tc(*where, "qdisc", "del", "dev", link, "root", check=False)
+
 
 def _ip(*args: str, check: bool = True) -> None:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True)
+    _run("ip", *args, check=check)
+
+
+def _tc(*args: str, check: bool = True) -> None:
+    _run("tc", *args, check=check)
+
+
+def _run(*command: str, check: bool) -> None:
+    done = subprocess.run(command, capture_output=True, text=True)
     if check and done.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
+        raise RuntimeError(f"{' '.join(command)}: {done.stderr.strip()}")
 
 
 def watch_and_remove(hosts: Hosts) -> subprocess.Popen:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +51,10 @@ def tracker_url(db: str) -> str | None:
     return f"sqlite:///{path.resolve()}" if path.exists() else None
 
 
-# Tries at emptying SQLite's write-ahead log, 0.2 s apart, while a reader holds it.
+# Tries at emptying SQLite's write-ahead log while a reader holds it, each waiting up to
+# CHECKPOINT_WAIT_MS for the reader (SQLite's busy handler).
 CHECKPOINT_TRIES = 25
+CHECKPOINT_WAIT_MS = 200
 
 
 class WriteAheadLogBusy(RuntimeError):
@@ -67,10 +68,10 @@ def empty_write_ahead_log(engine: sqlalchemy.engine.Engine) -> None:
     cannot be emptied fails the command, so the deletion is never reported as done."""
     for _ in range(CHECKPOINT_TRIES):
         with engine.connect() as connection:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
             busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
         if not busy:
             return
-        time.sleep(0.2)
     raise WriteAheadLogBusy(
         "The conversation's rows are deleted, but their old pages are still in the database "
         "file: the server kept its write-ahead log busy. Run the command again."

@@ -1,24 +1,30 @@
 """The cluster on hosts of their own (`make hosts`): each part listens only at its host's
-address, a Rasa host lost under 20 learners costs no turn, and the hosts' namespaces go
-with the process that made them, even when it is killed."""
+address, a Rasa host lost under 20 learners costs no turn, a widget in Chromium keeps its
+conversation when its replica's host is lost, and the hosts' namespaces go with the
+process that made them, even when it is killed."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
-from cluster.crash import run_once
-from cluster.hosts import Addresses, Hosts
+from cluster.crash import ACCESS_LINE, run_once
+from cluster.hosts import Addresses, Hosts, rasa_host
 from cluster.processes import Cluster, host_of
+from common.chromium import chromium
+from stack.learner import client_headers, new_client
 from stack.processes import ROOT
-from tests.support.cluster import assert_every_turn_kept
+from tests.support.browser import DESKTOP, REPLY_TIMEOUT_MS, open_widget
+from tests.support.cluster import assert_every_turn_kept, replica_learner, stored_user_texts
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -116,3 +122,57 @@ def test_the_hosts_go_when_the_process_that_made_them_is_killed() -> None:
     finally:
         maker.kill()
         hosts.remove()
+
+
+def as_shown(text: str) -> str:
+    """A reply as the widget shows it: a Markdown link as its text, spaces collapsed."""
+    return " ".join(re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text).split())
+
+
+def socketio_replica(cluster: Cluster) -> int:
+    """The replica nginx sent the latest socket.io request to (its access log)."""
+    log = cluster.config.var_dir / "logs" / "nginx-access.log"
+    for line in reversed(log.read_text(errors="replace").splitlines()):
+        match = ACCESS_LINE.match(line)
+        if match and "/socket.io/" in line and match["upstreams"]:
+            address = match["upstreams"].split(",")[-1].strip().rsplit(":", 1)[0]
+            return cluster.config.addresses.rasa.index(address)
+    raise AssertionError("no socket.io request in nginx's log")
+
+
+def test_a_widget_keeps_its_conversation_when_its_replicas_host_is_lost(
+    cluster: Cluster,
+) -> None:
+    """The real widget in Chromium, through nginx: its replica's host is lost between two
+    messages; the widget reconnects to the other replica, which goes on with the same
+    conversation (same session, the next step, nothing lost or doubled)."""
+    config, hosts = cluster.config, cluster.config.hosts
+    assert hosts is not None
+    reference = replica_learner(cluster, 0, f"reference-{uuid.uuid4().hex[:8]}")
+    expected = [reference.say("I can't log in"), reference.say("no")]
+    with chromium() as browser:
+        context = browser.new_context(
+            viewport=DESKTOP,  # type: ignore[arg-type]
+            extra_http_headers=client_headers(new_client()),
+        )
+        page = context.new_page()
+        page.set_default_timeout(REPLY_TIMEOUT_MS)
+        widget = open_widget(page, f"{config.public_url}/")
+        widget.send("I can't log in")
+        session = widget.session_id()
+        assert session is not None
+        replica = socketio_replica(cluster)
+        lost = rasa_host(replica)
+        assert hosts.kill_host(lost)
+        widget.send("no")
+        shown = widget.bot_messages().all_inner_texts()
+        assert socketio_replica(cluster) != replica  # it reconnected to the other one
+        assert widget.session_id() == session
+        context.close()
+    for name in (f"rasa-{replica + 1}", f"action-{replica + 1}"):
+        cluster.supervisor.wait_ready(name)
+    # The widget greets silently when it opens (/greet), then the learner's two messages.
+    assert stored_user_texts(cluster, session, 3) == ["/greet", "I can't log in", "no"]
+    # The replies to the two messages are the ones a conversation on one replica gets.
+    replies = [as_shown(text) for turn in expected for text in turn]
+    assert [as_shown(text) for text in shown[-len(replies) :]] == replies
