@@ -52,16 +52,18 @@ Result = TypeVar("Result")
 
 async def retried_while_unreachable(call: Callable[[], Any]) -> Any:
     """`call()` (awaited if it gives an awaitable), made again after each of
-    REDIS_RETRY_WAITS while Redis is unreachable."""
-    for wait in (*REDIS_RETRY_WAITS, None):
+    REDIS_RETRY_WAITS while Redis is unreachable; the last try's error is raised."""
+
+    async def once() -> Any:
+        result = call()
+        return await result if inspect.isawaitable(result) else result
+
+    for wait in REDIS_RETRY_WAITS:
         try:
-            result = call()
-            return await result if inspect.isawaitable(result) else result
+            return await once()
         except UNREACHABLE:
-            if wait is None:
-                raise
             await asyncio.sleep(wait)
-    raise AssertionError("unreachable")
+    return await once()
 
 
 class RenewedRedisLockStore(RedisLockStore):

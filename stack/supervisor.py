@@ -49,17 +49,19 @@ def die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def http_ready(url: str) -> Callable[[], bool]:
-    """A readiness check: `url` answers with a 2xx status."""
+@dataclass(frozen=True)
+class http_ready:  # noqa: N801 - used as a function: Program(..., http_ready(url))
+    """A readiness check: `url` answers with a 2xx status (the URL kept for whoever needs
+    to know what a program is waited for by, such as the deployment checks)."""
 
-    def check() -> bool:
+    url: str
+
+    def __call__(self) -> bool:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(self.url, timeout=2) as response:
                 return 200 <= response.status < 300
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
-
-    return check
 
 
 def port_ready(port: int, host: str = "127.0.0.1") -> Callable[[], bool]:

@@ -25,6 +25,7 @@ from cluster.processes import Cluster
 from deploy.kubernetes import MANIFESTS, TARGETS, objects, render, validate
 from stack import secrets
 from stack.processes import ROOT
+from stack.supervisor import http_ready
 
 # Each program of `make hosts` and the container that runs it: (Deployment, container).
 CONTAINER_OF = {
@@ -231,7 +232,8 @@ def test_ports_and_probes_are_the_ones_each_program_opens(
     assert listen == "0.0.0.0"
     _, started = hosts
     readiness = started["programs"][program].ready
-    waited_for = readiness.__closure__[0].cell_contents  # http_ready's URL
+    assert isinstance(readiness, http_ready)
+    waited_for = readiness.url
     for probe in ("readinessProbe", "livenessProbe"):
         assert box[probe]["httpGet"]["port"] in ports
         assert waited_for.endswith(box[probe]["httpGet"]["path"])
