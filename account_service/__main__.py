@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from account_service.app import SafeAccessLogger, create_app
+from account_service.desk import DeskSettings
 from common.demo import demo_mode
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         demo = demo_mode()
         limits_scale = float(os.environ.get("ACCOUNT_LIMITS_SCALE", "1"))
+        desk_settings = DeskSettings.from_env()
     except ValueError as problem:
         sys.exit(str(problem))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -66,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         public_url=public_url,
         demo_mode=demo,
         limits_scale=limits_scale,
+        desk_settings=desk_settings,
     )
     logging.getLogger("account_service").info("listening on http://%s:%s", args.host, args.port)
     web.run_app(

@@ -27,12 +27,14 @@ from aiohttp.abc import AbstractAccessLogger
 
 from account_service.accounts import Accounts
 from account_service.codes import Codes, random_code
+from account_service.desk import Desk, DeskSettings, Place
 from account_service.idempotency import Idempotency
 from account_service.limits import UNKNOWN_CLIENT, Limits, Refusal
 from account_service.storage import Clock, Storage
 from account_service.tickets import TicketOutcome, Tickets
 from common.addresses import is_valid_domain, is_valid_email, mask_email, normalize_email
 from common.constant_time import same_secret
+from common.handoff import OUTCOMES
 
 logger = logging.getLogger("account_service")
 
@@ -42,6 +44,8 @@ MAX_TEXT_LENGTH = 5000
 MAX_TRANSCRIPT_TURNS = 2000
 PRIORITIES = ("normal", "high")
 SENDERS = ("user", "bot")
+# A support agent's display name, as the learner sees it in the chat.
+AGENT_NAME_RE = re.compile(r"^[^\W\d_][\w .'-]{0,39}$")
 # The assistant's opaque id of the learner's network address (an HMAC, 16 hex digits).
 CLIENT_RE = re.compile(r"^[0-9a-f]{16}$")
 # The mail endpoints answer after this long, whatever the address: well above the few
@@ -59,6 +63,7 @@ class Service:
     codes: Codes
     accounts: Accounts
     tickets: Tickets
+    desk: Desk
 
 
 SERVICE_KEY = web.AppKey("service", Service)
@@ -363,6 +368,89 @@ async def forget_conversation(request: web.Request) -> web.Response:
     return web.json_response({"deleted": deleted})
 
 
+# -- live handoff -------------------------------------------------------------
+
+
+def _agent_field(body: dict[str, Any]) -> str:
+    agent = body.get("agent")
+    if not isinstance(agent, str) or not AGENT_NAME_RE.match(agent.strip()):
+        raise ApiError(400, {"error": "invalid_agent"})
+    return agent.strip()
+
+
+def _place_answer(place: Place) -> web.Response:
+    return web.json_response(
+        {
+            "status": place.status,
+            "position": place.position,
+            "wait_minutes": place.wait_minutes,
+            "agent": place.agent,
+        }
+    )
+
+
+async def request_handoff(request: web.Request) -> web.Response:
+    """A place in the live queue, or why there is none (the assistant then opens a ticket)."""
+    body = await _json_body(request)
+    proven = body.get("proven", False)
+    if not isinstance(proven, bool):
+        raise _bad_request()
+    result = _service(request).desk.request(
+        _text_field(body, "conversation_id"),
+        _client_field(body),
+        _text_field(body, "topic"),
+        _text_field(body, "step"),
+        proven,
+    )
+    if isinstance(result, Refusal):
+        raise _limited(result)
+    return _place_answer(result)
+
+
+async def leave_handoff(request: web.Request) -> web.Response:
+    left = _service(request).desk.leave(request.match_info["conversation_id"])
+    return web.json_response({"left": left})
+
+
+async def handoff_queue(request: web.Request) -> web.Response:
+    desk = _service(request).desk
+    return web.json_response({"agents_present": desk.agents_present(), "queue": desk.queue()})
+
+
+async def take_handoff(request: web.Request) -> web.Response:
+    agent = _agent_field(await _json_body(request))
+    desk = _service(request).desk
+    if not desk.take(request.match_info["conversation_id"], agent):
+        raise ApiError(409, {"error": "not_waiting"})
+    return web.json_response({"agent": agent})
+
+
+async def end_handoff(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    agent = _agent_field(body)
+    outcome = body.get("outcome")
+    if outcome not in OUTCOMES:
+        raise _bad_request()
+    if not _service(request).desk.end(request.match_info["conversation_id"], agent, outcome):
+        raise ApiError(409, {"error": "not_yours"})
+    return web.json_response({"outcome": outcome})
+
+
+async def handoff_holder(request: web.Request) -> web.Response:
+    holder = _service(request).desk.holder(request.match_info["conversation_id"])
+    return web.json_response({"agent": holder})
+
+
+async def agent_seen(request: web.Request) -> web.Response:
+    _service(request).desk.seen(_agent_field(await _json_body(request)))
+    return web.json_response({"ok": True})
+
+
+async def agent_gone(request: web.Request) -> web.Response:
+    _service(request).desk.gone(_agent_field(await _json_body(request)))
+    return web.json_response({"ok": True})
+
+
 # -- factory -----------------------------------------------------------------
 
 
@@ -375,6 +463,7 @@ def create_app(
     public_url: str = DEFAULT_PUBLIC_URL,
     demo_mode: bool = False,
     limits_scale: float = 1.0,
+    desk_settings: DeskSettings | None = None,
 ) -> web.Application:
     """Build the app; the database is opened and seeded only when the app starts. Only in
     `demo_mode` is there an `/outbox`: it shows the mail sent to any address. `limits_scale`:
@@ -389,7 +478,8 @@ def create_app(
     accounts = Accounts(
         storage, clock, codes, limits, code_generator or random_code, public_url.rstrip("/")
     )
-    app[SERVICE_KEY] = Service(storage, codes, accounts, Tickets(storage, clock, limits))
+    desk = Desk(storage, clock, limits, desk_settings or DeskSettings())
+    app[SERVICE_KEY] = Service(storage, codes, accounts, Tickets(storage, clock, limits), desk)
 
     async def storage_lifecycle(_app: web.Application) -> AsyncIterator[None]:
         storage.open()
@@ -414,4 +504,12 @@ def create_app(
     if demo_mode:
         app.router.add_get("/outbox", outbox)
     app.router.add_delete("/conversations/{conversation_id}", forget_conversation)
+    app.router.add_post("/handoffs", request_handoff)
+    app.router.add_get("/handoffs", handoff_queue)
+    app.router.add_delete("/handoffs/{conversation_id}", leave_handoff)
+    app.router.add_get("/handoffs/{conversation_id}/agent", handoff_holder)
+    app.router.add_post("/handoffs/{conversation_id}/take", take_handoff)
+    app.router.add_post("/handoffs/{conversation_id}/end", end_handoff)
+    app.router.add_post("/agents/seen", agent_seen)
+    app.router.add_post("/agents/gone", agent_gone)
     return app

@@ -31,6 +31,7 @@ MAIL_KINDS = ("mail:code", "mail:reset", "mail:confirm")
 WRONG_CODE = "code:wrong"
 RIGHT_CODE = "code:right"
 TICKET = "ticket"
+HANDOFF = "handoff"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ MAX_GUESS_DELAY_SECONDS = 60
 
 # New support tickets from one network address in a day (a conversation reuses its own).
 TICKET_LIMITS = (Window(5, DAY_SECONDS, "client"),)
+
+# Places in the live queue: a conversation has one at a time (desk.py); leaving and asking
+# again is capped per conversation, and one network cannot fill the queue.
+HANDOFF_LIMITS = (Window(3, HOUR, "conversation"), Window(5, HOUR, "client"))
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,33 @@ CREATE TABLE IF NOT EXISTS ticket_requests (
     transcript TEXT NOT NULL,
     requested_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ticket_notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    note TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS desk_agents (
+    name TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handoffs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    step TEXT NOT NULL,
+    proven INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    requested_at REAL NOT NULL,
+    agent TEXT,
+    taken_at REAL,
+    ended_at REAL,
+    outcome TEXT
+);
+CREATE INDEX IF NOT EXISTS handoffs_by_state ON handoffs (state, requested_at);
+CREATE INDEX IF NOT EXISTS handoffs_by_conversation ON handoffs (conversation_id, state);
 CREATE TABLE IF NOT EXISTS limit_events (
     kind TEXT NOT NULL,
     address_hash TEXT,
@@ -134,6 +161,9 @@ TABLES = (
     "outbox",
     "tickets",
     "ticket_requests",
+    "ticket_notes",
+    "desk_agents",
+    "handoffs",
     "limit_events",
     "idempotent_answers",
 )
@@ -603,6 +633,10 @@ class Storage:
             " WHERE ticket_id = ? ORDER BY id",
             (ticket_id,),
         ).fetchall()
+        notes = self.conn.execute(
+            "SELECT author, note, at FROM ticket_notes WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        ).fetchall()
         return {
             "ticket_id": row["ticket_id"],
             "conversation_id": row["conversation_id"],
@@ -620,7 +654,123 @@ class Storage:
                 }
                 for request in requests
             ],
+            "notes": [dict(note) for note in notes],
         }
+
+    def add_ticket_note(self, conversation_id: str, author: str, note: str, at: float) -> bool:
+        """A note on the conversation's ticket; False when it has none."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "INSERT INTO ticket_notes (ticket_id, conversation_id, author, note, at)"
+                " SELECT ticket_id, conversation_id, ?, ?, ? FROM tickets"
+                " WHERE conversation_id = ?",
+                (author, note, at, conversation_id),
+            )
+            self.conn.execute(
+                "UPDATE tickets SET updated_at = ? WHERE conversation_id = ?",
+                (at, conversation_id),
+            )
+        return cursor.rowcount > 0
+
+    # -- live handoff --------------------------------------------------------
+
+    def agent_seen(self, name: str, at: float) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO desk_agents (name, seen_at) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
+                (name, at),
+            )
+
+    def agent_gone(self, name: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM desk_agents WHERE name = ?", (name,))
+
+    def agents_seen_since(self, since: float) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM desk_agents WHERE seen_at >= ?", (since,)
+        ).fetchone()
+        return int(row[0])
+
+    def open_handoff(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's handoff that is waiting or taken, if any."""
+        row = self.conn.execute(
+            "SELECT * FROM handoffs WHERE conversation_id = ? AND state IN ('waiting', 'taken')",
+            (conversation_id,),
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def add_handoff(
+        self, conversation_id: str, topic: str, step: str, proven: bool, at: float
+    ) -> dict[str, Any]:
+        """Queue the conversation unless it already has an open handoff; return that one."""
+        with self.conn:
+            row = self.conn.execute(
+                "SELECT * FROM handoffs WHERE conversation_id = ?"
+                " AND state IN ('waiting', 'taken')",
+                (conversation_id,),
+            ).fetchone()
+            if row is not None:
+                return dict(row)
+            self.conn.execute(
+                "INSERT INTO handoffs (conversation_id, topic, step, proven, state,"
+                " requested_at) VALUES (?, ?, ?, ?, 'waiting', ?)",
+                (conversation_id, topic, step, int(proven), at),
+            )
+        found = self.open_handoff(conversation_id)
+        assert found is not None
+        return found
+
+    def waiting_before(self, handoff_id: int) -> int:
+        """Conversations waiting that asked before this one (ids grow with time)."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM handoffs WHERE state = 'waiting' AND id < ?", (handoff_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def recent_waits(self, count: int) -> list[float]:
+        """Seconds from request to an agent taking it, for the latest `count` taken."""
+        rows = self.conn.execute(
+            "SELECT taken_at - requested_at FROM handoffs WHERE taken_at IS NOT NULL"
+            " ORDER BY taken_at DESC LIMIT ?",
+            (count,),
+        ).fetchall()
+        return [float(row[0]) for row in rows]
+
+    def handoffs_in(self, states: Sequence[str]) -> list[dict[str, Any]]:
+        marks = ", ".join("?" for _ in states)
+        rows = self.conn.execute(
+            f"SELECT * FROM handoffs WHERE state IN ({marks}) ORDER BY id", tuple(states)
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def move_handoff(
+        self,
+        conversation_id: str,
+        from_state: str,
+        to_state: str,
+        at: float,
+        agent: str | None = None,
+        outcome: str | None = None,
+    ) -> bool:
+        """One state change, only from `from_state` (and, if given, held by `agent`)."""
+        stamp = {"taken": "taken_at", "left": "ended_at", "ended": "ended_at"}[to_state]
+        held = "" if agent is None or to_state == "taken" else " AND agent = :agent"
+        with self.conn:
+            cursor = self.conn.execute(
+                f"UPDATE handoffs SET state = :to_state, {stamp} = :at,"
+                " agent = COALESCE(:agent, agent), outcome = COALESCE(:outcome, outcome)"
+                f" WHERE conversation_id = :conversation AND state = :from_state{held}",
+                {
+                    "to_state": to_state,
+                    "at": at,
+                    "agent": agent,
+                    "outcome": outcome,
+                    "conversation": conversation_id,
+                    "from_state": from_state,
+                },
+            )
+        return cursor.rowcount == 1
 
     # -- privacy -------------------------------------------------------------
 
@@ -637,6 +787,8 @@ class Storage:
                 ("tokens", "tokens"),
                 ("tickets", "tickets"),
                 ("ticket_requests", "ticket_requests"),
+                ("ticket_notes", "ticket_notes"),
+                ("handoffs", "handoffs"),
                 ("idempotent_answers", "idempotent_answers"),
             ):
                 cursor = self.conn.execute(

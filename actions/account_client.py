@@ -32,6 +32,7 @@ __all__ = [
     "Duplicate",
     "EmailChange",
     "Enrolment",
+    "HandoffPlace",
     "InvalidEmail",
     "MailRequestResult",
     "MissingApiKey",
@@ -91,6 +92,15 @@ class TicketResult:
     status: str  # "opened" | "added" (to the conversation's ticket) | "ticket_limit"
     ticket_id: str | None = None
     retry_after_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class HandoffPlace:
+    # "waiting" | "taken" | "closed" | "no_agent" | "queue_full" | "handoff_limit"
+    status: str
+    position: int = 0
+    wait_minutes: int = 0
+    agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -493,6 +503,75 @@ class AccountClient:
             raise _unexpected()
         deleted = _as_dict(_as_dict(data).get("deleted"))
         return {key: _get(deleted, key, int) for key in deleted}
+
+    # -- live handoff ---------------------------------------------------------
+
+    async def request_handoff(
+        self, conversation_id: str, topic: str, step: str, proven: bool, client: str | None
+    ) -> HandoffPlace:
+        """A place in the support desk's live queue, or why there is none."""
+        body = {**_who(conversation_id, client), "topic": topic, "step": step, "proven": proven}
+        status, data = await self._call("POST", "/handoffs", json=body)
+        if _limit(status, data, ("handoff_limit",)):
+            return HandoffPlace(status="handoff_limit")
+        if status != 200:
+            raise _unexpected()
+        data = _as_dict(data)
+        return HandoffPlace(
+            status=_get(data, "status", str),
+            position=_get(data, "position", int),
+            wait_minutes=_get(data, "wait_minutes", int),
+            agent=_optional(data, "agent", str),
+        )
+
+    async def leave_handoff(self, conversation_id: str) -> bool:
+        """True when the conversation was waiting and has left the queue."""
+        status, data = await self._call("DELETE", _handoff_path(conversation_id))
+        if status != 200:
+            raise _unexpected()
+        return _get(_as_dict(data), "left", bool)
+
+    async def handoff_queue(self) -> tuple[int, list[dict[str, Any]]]:
+        """Agents present, and the conversations waiting or taken, oldest first."""
+        status, data = await self._call("GET", "/handoffs")
+        data = _as_dict(data)
+        queue = data.get("queue")
+        if status != 200 or not isinstance(queue, list):
+            raise _unexpected()
+        return _get(data, "agents_present", int), [_as_dict(item) for item in queue]
+
+    async def take_handoff(self, conversation_id: str, agent: str) -> bool:
+        """True when it was waiting and is now this agent's; False when it was not waiting."""
+        path = _handoff_path(conversation_id) + "/take"
+        status, _ = await self._call("POST", path, json={"agent": agent})
+        if status not in (200, 409):
+            raise _unexpected()
+        return status == 200
+
+    async def end_handoff(self, conversation_id: str, agent: str, outcome: str) -> bool:
+        """True when the agent had it; the outcome goes onto the conversation's ticket."""
+        path = _handoff_path(conversation_id) + "/end"
+        status, _ = await self._call("POST", path, json={"agent": agent, "outcome": outcome})
+        if status not in (200, 409):
+            raise _unexpected()
+        return status == 200
+
+    async def handoff_holder(self, conversation_id: str) -> str | None:
+        status, data = await self._call("GET", _handoff_path(conversation_id) + "/agent")
+        if status != 200:
+            raise _unexpected()
+        return _optional(_as_dict(data), "agent", str)
+
+    async def agent_seen(self, agent: str, present: bool = True) -> None:
+        """The agent's console is open (or, with `present` False, signed out)."""
+        path = "/agents/seen" if present else "/agents/gone"
+        status, _ = await self._call("POST", path, json={"agent": agent})
+        if status != 200:
+            raise _unexpected()
+
+
+def _handoff_path(conversation_id: str) -> str:
+    return f"/handoffs/{quote(conversation_id, safe='')}"
 
 
 _shared: AccountClient | None = None

@@ -154,6 +154,9 @@ class Cluster:
                         # address nginx forwards (or a proxy on this machine, as nginx
                         # trusts it: the tests' learners that bypass nginx).
                         "RATE_LIMIT_STORAGE_URL": f"{config.redis_url}/1",
+                        # A learner's socket.io room reaches every replica: the desk's
+                        # messages arrive through whichever replica nginx picks.
+                        "SOCKETIO_REDIS_URL": f"{config.redis_url}/2",
                         "TRUSTED_PROXIES": ",".join(dict.fromkeys((at.edge, at.gateway))),
                     },
                 )

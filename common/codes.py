@@ -29,3 +29,8 @@ def find_typed_code(text: str) -> str | None:
 def submitted_digits(code: str) -> str:
     """What the service compares of a submitted code: the code without its separators."""
     return _SUBMITTED_SEPARATORS.sub("", code)
+
+
+def without_codes(text: str) -> str:
+    """The text with every one-time code a learner may have typed replaced by "[code]"."""
+    return TYPED_CODE.sub("[code]", text)

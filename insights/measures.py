@@ -24,7 +24,7 @@ from insights.privacy import mask
 from insights.summary import refresh
 
 HANDOFF_INTENT = "request_human"
-TICKET_ACTION = "action_open_ticket"
+TICKET_ACTION = "action_hand_over"
 FALLBACK_INTENT = "nlu_fallback"
 # The policies' own fallback: no rule or story fits the turn ("I'm still not sure ...").
 DIALOGUE_FALLBACK = "action_default_fallback"

@@ -136,7 +136,7 @@ class Generator:
         return chat.rows
 
     def open_ticket(self, chat: Conversation) -> None:
-        chat.action("action_open_ticket")
+        chat.action("action_hand_over")
         chat.bot("utter_ticket_opened_no_contact")
         chat.slot("ticket_id", f"CS-{self.rng.randint(100000, 999999)}")
         chat.listen()

@@ -22,7 +22,7 @@ from insights.sql import Dialect, ensure_indexes, in_list
 
 MARKS = "insights_marks"
 STATE = "insights_state"
-TICKET_ACTION = "action_open_ticket"
+TICKET_ACTION = "action_hand_over"
 DIALOGUE_FALLBACK = "action_default_fallback"
 OUTAGE_RESPONSE = "utter_service_down"
 

@@ -109,6 +109,15 @@ def webhook_url(rasa_url: str) -> str:
     return f"{rasa_url}/webhooks/rest/webhook"
 
 
+def desk_updates(
+    rasa_url: str, sender: str, after: float = 0.0, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What the support desk said in a REST conversation after `after` (its `at` times),
+    and whether an agent has it (rasa_addons/channels/rest.py)."""
+    query = urllib.parse.urlencode({"sender": sender, "after": repr(after)})
+    return dict(http_json(f"{rasa_url}/webhooks/rest/updates?{query}", headers=headers))
+
+
 def new_turn() -> str:
     """A turn id: a message sent again with the same id is answered, not handled, again."""
     return uuid.uuid4().hex
@@ -255,6 +264,11 @@ class RestLearner(Learner):
         )
         self.replies = replies_from(answer)
         return self.replies
+
+    def desk_updates(self, after: float = 0.0) -> dict[str, Any]:
+        return desk_updates(
+            self.assistant.rasa_url, self.sender, after, client_headers(self.client)
+        )
 
 
 class SocketLearner(Learner):

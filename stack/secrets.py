@@ -16,8 +16,10 @@ STACK_SECRETS = (
     "SESSION_SIGNING_KEY",
     "CLIENT_ID_KEY",
     "REST_CHANNEL_TOKEN",
-    # Opens the support team's /insights page on the demo web server.
+    # Opens the support team's /insights page and live desk on the demo web server.
     "INSIGHTS_AGENT_TOKEN",
+    # The live desk's key to the Rasa server's desk routes (rasa_addons/channels/desk.py).
+    "AGENT_DESK_TOKEN",
 )
 CLUSTER_SECRETS = (*STACK_SECRETS, "POSTGRES_PASSWORD")
 PRIVATE = 0o600

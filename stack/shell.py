@@ -15,10 +15,11 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 import urllib.error
 from typing import Any, TextIO
 
-from stack.learner import http_json, message, new_sender, webhook_url
+from stack.learner import desk_updates, http_json, message, new_sender, webhook_url
 from stack.processes import StackConfig
 
 PROMPT = "You: "
@@ -28,6 +29,8 @@ RESTART = "/restart"
 BUTTON_HINT = "(Type a number to pick a button, or write your answer in your own words.)"
 # Long enough for the first turn of a freshly started Rasa, short enough not to look hung.
 REPLY_TIMEOUT = 60.0
+# How often the chat asks whether a support agent wrote (REST has no push).
+DESK_POLL_SECONDS = 1.0
 
 
 class NoAnswer(Exception):
@@ -56,7 +59,10 @@ def title(button: dict[str, Any]) -> str:
 
 
 class Conversation:
-    """One learner's side of the chat: who they are and which buttons they can pick."""
+    """One learner's side of the chat: who they are and which buttons they can pick.
+
+    A support agent's messages (and the assistant's when it steps aside or comes back) are
+    read every DESK_POLL_SECONDS from the REST channel's updates and printed as they come."""
 
     def __init__(self, rasa_url: str, sender: str, stdout: TextIO, timeout: float) -> None:
         self.rasa_url = rasa_url.rstrip("/")
@@ -65,10 +71,13 @@ class Conversation:
         self.timeout = timeout
         self.buttons: list[dict[str, Any]] = []
         self.hinted = False
+        self.desk_after = 0.0
+        self.output_lock = threading.RLock()
 
     def say(self, line: str) -> None:
-        self.stdout.write(line + "\n")
-        self.stdout.flush()
+        with self.output_lock:
+            self.stdout.write(line + "\n")
+            self.stdout.flush()
 
     def width(self) -> int | None:
         """The terminal's width now (it may have been resized; COLUMNS may be stale); None
@@ -78,12 +87,12 @@ class Conversation:
         except (OSError, ValueError):
             return None
 
-    def bot_says(self, text: str) -> None:
+    def bot_says(self, text: str, speaker: str = BOT) -> None:
         """One message, its later lines indented under the first."""
-        indent = " " * len(BOT)
+        indent = " " * len(speaker)
         width = self.width()
         for number, paragraph in enumerate(text.splitlines()):
-            prefix = indent if number else BOT
+            prefix = indent if number else speaker
             if width is None:
                 self.say((prefix + paragraph).rstrip())
             else:
@@ -97,7 +106,8 @@ class Conversation:
         self.buttons = []
         for reply in replies:
             if reply.get("text"):
-                self.bot_says(str(reply["text"]))
+                agent = reply.get("agent")
+                self.bot_says(str(reply["text"]), f"{agent} (support): " if agent else BOT)
             for button in reply.get("buttons") or []:
                 self.buttons.append(button)
                 self.say(f"  {len(self.buttons)}) {title(button)}")
@@ -129,7 +139,33 @@ class Conversation:
     def restart(self) -> None:
         self.sender = new_sender("shell")
         self.buttons = []
+        self.desk_after = 0.0
         self.say(f"(New conversation as {self.sender}.)")
+
+    def poll_desk(self) -> None:
+        """Prints what the support desk said since the last look, above a fresh prompt."""
+        try:
+            updates = desk_updates(self.rasa_url, self.sender, self.desk_after)
+        except (OSError, http.client.HTTPException, ValueError):
+            return  # the turn's own request reports an assistant that is down
+        messages = [m for m in updates.get("messages") or [] if m.get("at", 0) > self.desk_after]
+        if not messages:
+            return
+        with self.output_lock:
+            self.desk_after = max(float(m["at"]) for m in messages)
+            self.stdout.write("\n")
+            self.show(messages)
+            self.stdout.write(PROMPT)
+            self.stdout.flush()
+
+    def watch_desk(self, stop: threading.Event) -> threading.Thread:
+        def watch() -> None:
+            while not stop.wait(DESK_POLL_SECONDS):
+                self.poll_desk()
+
+        watcher = threading.Thread(target=watch, name="desk-watcher", daemon=True)
+        watcher.start()
+        return watcher
 
 
 def read_line(stdin: TextIO, stdout: TextIO) -> str | None:
@@ -164,6 +200,8 @@ def converse(
         f"Type {RESTART} for a new conversation, /stop to leave."
     )
     goodbye = "Goodbye!"
+    stop = threading.Event()
+    chat.watch_desk(stop)
     try:
         while True:
             line = read_line(stdin, stdout)
@@ -179,6 +217,7 @@ def converse(
                 chat.send(line)
     except KeyboardInterrupt:
         goodbye = "\n" + goodbye
+    stop.set()
     # The terminal may be gone already (SIGHUP); the goodbye is then nobody's loss.
     with contextlib.suppress(OSError):
         chat.say(goodbye)

@@ -1,45 +1,23 @@
-"""/insights: the support team's page, behind the agent token.
+"""/insights: the support team's page, behind the agent sign-in (web/agents.py).
 
-An agent signs in once with the token (INSIGHTS_AGENT_TOKEN, generated into var/secrets.env
-by `make run`); each sign-in starts a server-side session with a random id of its own, kept
-in an HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that ends after COOKIE_SECONDS or
-at logout. Sign-in attempts are limited per client network. Scripts may send
-`Authorization: Bearer <token>` instead.
 Without a configured token or tracker store the routes answer 503 and show no data.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from aiohttp import web
-from limits import parse, storage, strategies
 
-from common.clients import client_network
-from common.constant_time import same_secret
 from insights.measures import Insights, Measures, Period, Table, engine_for
 from insights.report import render, to_csv
+from web.agents import PAGE_HEADERS, add_sign_in, authorized, login_page
 
-COOKIE = "insights_session"
-COOKIE_SECONDS = 8 * 3600
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 @dataclass(frozen=True)
@@ -53,72 +31,6 @@ class InsightsConfig:
 
 CONFIG = web.AppKey("insights", InsightsConfig)
 MEASURES = web.AppKey("insights_measures", dict)
-
-
-# Wrong tokens per client network: a person mistypes a few times, a script guessing stops.
-SIGN_IN_ATTEMPTS = parse("5 per minute")
-
-
-class AgentSessions:
-    """Signed-in agents, server-side: one random id per sign-in, valid until it expires or
-    its agent logs out (one process; the page server runs once per deployment)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._expires: dict[str, float] = {}
-        # The limiter holds its storage by a weak reference only: kept here.
-        self._attempts_storage = storage.MemoryStorage()
-        self._attempts = strategies.MovingWindowRateLimiter(self._attempts_storage)
-
-    def start(self) -> str:
-        now = self._clock()
-        self._expires = {sid: at for sid, at in self._expires.items() if at > now}
-        session_id = secrets.token_urlsafe(32)
-        self._expires[session_id] = now + COOKIE_SECONDS
-        return session_id
-
-    def valid(self, session_id: str) -> bool:
-        return self._expires.get(session_id, 0.0) > self._clock()
-
-    def end(self, session_id: str) -> None:
-        self._expires.pop(session_id, None)
-
-    def may_try(self, client: str) -> bool:
-        """False once the client had its wrong tokens this minute: then even the right one is
-        refused, so a guesser cannot tell which guess was right."""
-        return bool(self._attempts.test(SIGN_IN_ATTEMPTS, "insights-sign-in", client))
-
-    def wrong_token(self, client: str) -> None:
-        self._attempts.hit(SIGN_IN_ATTEMPTS, "insights-sign-in", client)
-
-
-SESSIONS = web.AppKey("insights_sessions", AgentSessions)
-
-
-def authorized(request: web.Request) -> bool:
-    config = request.app[CONFIG]
-    bearer = request.headers.get("Authorization", "")
-    if bearer.startswith("Bearer "):
-        return same_secret(bearer[7:].strip(), config.token)
-    return request.app[SESSIONS].valid(request.cookies.get(COOKIE, ""))
-
-
-LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Support insights: sign in</title><link rel="icon" href="data:,">
-<style>body{{font-family:system-ui,sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}
-input{{font-size:1rem;padding:.4em;width:100%;box-sizing:border-box}}
-button{{font-size:1rem;margin-top:.6em}}</style>
-</head><body><h1>Support insights</h1>{message}
-<form method="post" action="/insights/login"><label for="token">Agent token</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form></body></html>"""
-
-
-def login_page(message: str = "", status: int = 401) -> web.Response:
-    alert = f"<p role='alert'>{html.escape(message)}</p>" if message else ""
-    body = LOGIN_PAGE.format(message=alert)
-    return web.Response(text=body, content_type="text/html", status=status, headers=PAGE_HEADERS)
 
 
 def period_of(request: web.Request) -> Period:
@@ -195,40 +107,6 @@ async def table_csv(request: web.Request) -> web.Response:
     )
 
 
-async def login(request: web.Request) -> web.Response:
-    config = request.app[CONFIG]
-    sessions = request.app[SESSIONS]
-    client = client_network(request.remote or "")
-    if not sessions.may_try(client):
-        response = login_page("Too many sign-in attempts. Wait a minute and try again.", 429)
-        response.headers["Retry-After"] = "60"
-        return response
-    form = await request.post()
-    token = str(form.get("token") or "")
-    if not same_secret(token, config.token):
-        sessions.wrong_token(client)
-        await asyncio.sleep(0.5)  # guessing costs time
-        return login_page("That token is not right.")
-    response = web.HTTPSeeOther("/insights")
-    response.set_cookie(
-        COOKIE,
-        sessions.start(),
-        max_age=COOKIE_SECONDS,
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-        path="/insights",
-    )
-    return response
-
-
-async def logout(request: web.Request) -> web.Response:
-    request.app[SESSIONS].end(request.cookies.get(COOKIE, ""))
-    response = web.HTTPSeeOther("/insights")
-    response.del_cookie(COOKIE, path="/insights")
-    return response
-
-
 async def disabled(_: web.Request) -> web.Response:
     return web.Response(
         status=503,
@@ -245,8 +123,6 @@ def add_routes(app: web.Application, config: InsightsConfig | None) -> None:
         return
     app[CONFIG] = config
     app[MEASURES] = {}
-    app[SESSIONS] = AgentSessions()
+    add_sign_in(app, config.token)
     app.router.add_get("/insights", page)
     app.router.add_get("/insights/csv/{name}.csv", table_csv)
-    app.router.add_post("/insights/login", login)
-    app.router.add_post("/insights/logout", logout)

@@ -22,8 +22,10 @@ from pathlib import Path
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from actions.account_client import AccountClient, MissingApiKey
 from common.demo import demo_mode
 from common.links import PAGES
+from web import desk
 from web.insights import InsightsConfig, add_routes
 
 HERE = Path(__file__).resolve().parent
@@ -122,10 +124,14 @@ async def _client(app: web.Application):  # type: ignore[no-untyped-def]
 
 
 def make_app(
-    rasa_url: str, mailbox: DemoMailbox | None, insights: InsightsConfig | None = None
+    rasa_url: str,
+    mailbox: DemoMailbox | None,
+    insights: InsightsConfig | None = None,
+    live_desk: desk.DeskConfig | None = None,
 ) -> web.Application:
     """The page; with a `mailbox` (demo mode only), its panel and `/api/outbox` as well; with
-    `insights`, the support team's /insights page (web/insights.py)."""
+    `insights`, the support team's /insights page (web/insights.py); with `live_desk`, their
+    live console at /desk (web/desk.py)."""
     app = web.Application()
     app[RASA_URL] = rasa_url.rstrip("/")
     app.router.add_get("/", index)
@@ -135,6 +141,7 @@ def make_app(
         app.cleanup_ctx.append(_client)
         app.router.add_get("/api/outbox", outbox)
     add_routes(app, insights)
+    desk.add_routes(app, live_desk)
     app.router.add_get("/help/{page:.+}", help_page)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC)
@@ -149,6 +156,20 @@ def demo_mailbox() -> DemoMailbox | None:
     if not api_key:
         raise ValueError("DEMO_MODE=1 needs ACCOUNT_SERVICE_API_KEY for the demo mailbox")
     return DemoMailbox(os.environ.get("ACCOUNT_SERVICE_URL", "http://127.0.0.1:8001"), api_key)
+
+
+def desk_config(token: str, args: argparse.Namespace) -> desk.DeskConfig | None:
+    """The live desk, when the sign-in, the tracker store, the Rasa server's desk token and
+    the account service's key are all given."""
+    desk_token = os.environ.get("AGENT_DESK_TOKEN", "")
+    if not (token and args.tracker_db and desk_token):
+        return None
+    try:
+        accounts = AccountClient.from_env()
+    except MissingApiKey:
+        return None
+    rasa_url = (args.desk_rasa_url or args.rasa_url).rstrip("/")
+    return desk.DeskConfig(token, args.tracker_db, rasa_url, desk_token, accounts)
 
 
 def main() -> None:
@@ -166,6 +187,11 @@ def main() -> None:
         default=os.environ.get("ACCOUNTS_DB", ""),
         help="the account service's SQLite file, for its ticket count on /insights",
     )
+    parser.add_argument(
+        "--desk-rasa-url",
+        default=os.environ.get("DESK_RASA_URL", ""),
+        help="where the live desk reaches the Rasa server (default: --rasa-url)",
+    )
     args = parser.parse_args()
     try:
         mailbox = demo_mailbox()
@@ -177,7 +203,7 @@ def main() -> None:
         if token and args.tracker_db
         else None
     )
-    app = make_app(args.rasa_url, mailbox, insights)
+    app = make_app(args.rasa_url, mailbox, insights, desk_config(token, args))
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

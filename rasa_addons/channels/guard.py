@@ -52,6 +52,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 PER_SENDER_LIMITS = parse_many("15 per 10 seconds; 60 per minute")
 PER_CLIENT_LIMITS = parse_many("30 per 10 seconds; 300 per minute")
 
+# The socket.io acknowledgement of a message that went to a support agent, not the assistant.
+HANDED_OVER_KEY = "to_agent"
 TROUBLE_REPLY = (
     "Sorry, I'm having trouble on my side right now and couldn't finish that. "
     "Please try again in a moment, or use the Contact Us button at the bottom of the page "
@@ -344,6 +346,15 @@ class MessageGuard:
         domain = getattr(agent, "domain", None)
         return set(domain.intents) if domain is not None else None
 
+    async def handed_over(self, sender_id: str) -> bool:
+        """True while a support agent has the conversation (Rasa's paused conversation)."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return False
+        tracker = await tracker_store.retrieve(sender_id)
+        return tracker is not None and tracker.is_paused()
+
     def wrap(self, on_new_message: OnNewMessage) -> OnNewMessage:
         async def guarded(message: UserMessage) -> None:
             await self.handle(message, on_new_message)
@@ -382,6 +393,13 @@ class MessageGuard:
         finally:
             _failures.reset(token)
             output.send_response = send_response  # type: ignore[method-assign]
+        if not failures.records and not held and await self.handed_over(message.sender_id):
+            # A support agent has the conversation: the message is theirs to answer (the
+            # console shows it). The widget is told it arrived, so it stops waiting.
+            acknowledge = getattr(output, "_send_message", None)
+            if acknowledge is not None:
+                await acknowledge(message.sender_id, {HANDED_OVER_KEY: True})
+            return
         if failures.records or not held:
             await output.send_text_message(message.sender_id, TROUBLE_REPLY)
             return

@@ -10,6 +10,10 @@ the same turn id returns the replies of the first time, without handling it agai
 (rasa_addons/turns.py), so a client whose request failed can simply repeat it. Without
 one, a trusted proxy's `X-Request-Id` is the turn id, so a proxy may pass a failed request
 to another replica.
+
+While a support agent has the conversation, a message gets no reply here (the agent answers
+in the console); `GET /webhooks/rest/updates?sender=<id>&after=<time>` gives what the desk
+said after `time` (each message has its `at`), with the same authorization.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sanic.response import HTTPResponse
 
 from common.constant_time import same_secret
 from common.demo import demo_mode
+from rasa_addons.channels.desk import desk_messages
 from rasa_addons.channels.guard import (
     RATE_LIMITED_REPLY,
     MessageGuard,
@@ -87,6 +92,23 @@ class GuardedRestInput(RestInput):
                 status=429,
                 headers={"Retry-After": str(wait)},
             )
+
+        @webhook.route("/updates", methods=["GET"])
+        async def updates(request: Request) -> HTTPResponse:
+            """What the support desk said since `after` (a time from an earlier answer)."""
+            if not self.authorized(request):
+                return response.json({"error": "unauthorized"}, status=401)
+            sender = request.args.get("sender", "")
+            try:
+                after = float(request.args.get("after") or 0)
+            except ValueError:
+                return response.json({"error": "after is a number"}, status=400)
+            tracker_store = request.app.ctx.agent.tracker_store
+            tracker = await tracker_store.retrieve(sender) if sender else None
+            if tracker is None:
+                return response.json({"handed_over": False, "messages": []})
+            messages = desk_messages(tracker.events, after)
+            return response.json({"handed_over": tracker.is_paused(), "messages": messages})
 
         @webhook.listener("before_server_start")
         async def bind(app: Any, _loop: Any) -> None:

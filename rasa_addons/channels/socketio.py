@@ -17,6 +17,10 @@ session id they name. An id also ends: it carries its issue time, and a conversa
 idle for SESSION_IDLE_MINUTES (30) or begun SESSION_MAX_HOURS (12) ago is not resumed,
 so on a shared computer the next person gets a new conversation, not the last learner's.
 
+In a cluster (SOCKETIO_REDIS_URL set) the replicas share python-socketio's Redis message
+queue, so a message for a learner's room reaches them on whichever replica holds their socket:
+the support desk's messages (rasa_addons/channels/desk.py) arrive through any replica.
+
 A `user_uttered` event may carry a `message_id` (a turn id, see rasa_addons/turns.py); each
 `bot_uttered` answering it then carries the same `message_id` and its `reply_index`, so a
 widget that re-sends a turn shows a replayed reply only once.
@@ -32,8 +36,10 @@ import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
@@ -113,6 +119,31 @@ class SessionIds:
         return 0 <= age < self.max_age_seconds
 
 
+# Where the Rasa app keeps the learners' sockets for the desk (app.ctx attribute).
+LEARNER_SOCKETS = "learner_sockets"
+
+
+@dataclass(frozen=True)
+class LearnerSockets:
+    """The socket.io server, for messages that answer no learner turn."""
+
+    sio: socketio.AsyncServer
+    event: str
+
+    async def emit(self, session_id: str, payload: dict[str, Any]) -> None:
+        await self.sio.emit(self.event, payload, room=session_id)
+
+    def output(self) -> SocketIOOutput:
+        return SocketIOOutput(self.sio, self.event)
+
+
+def share_rooms(sio: socketio.AsyncServer, redis_url: str) -> None:
+    """Rooms across replicas: python-socketio's Redis manager, installed before the first
+    connection initialises the default one."""
+    sio.manager = socketio.AsyncRedisManager(redis_url)
+    sio.manager.set_server(sio)
+
+
 class GuardedSocketIOInput(SocketIOInput):
     """Rasa's SocketIOInput with screening, the apology, origin checking and signed sessions."""
 
@@ -129,6 +160,8 @@ class GuardedSocketIOInput(SocketIOInput):
         webhook = super().blueprint(self.guard.wrap(on_new_message))
         sio = self.sio
         assert sio is not None
+        if os.environ.get("SOCKETIO_REDIS_URL"):
+            share_rooms(sio, os.environ["SOCKETIO_REDIS_URL"])
         # Messages, like request bodies, are refused above this size.
         sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
         namespace = self.namespace or "/"
@@ -193,6 +226,7 @@ class GuardedSocketIOInput(SocketIOInput):
         @webhook.listener("before_server_start")
         async def bind(app: Any, _loop: Any) -> None:
             self.guard.bind(app)
+            setattr(app.ctx, LEARNER_SOCKETS, LearnerSockets(sio, self.bot_message_evt))
 
         return webhook
 

@@ -9,7 +9,7 @@ import pytest
 
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
 from actions.email_verification import ActionSendVerificationEmail
-from actions.handoff import ActionOpenTicket
+from actions.handoff import ActionHandOver
 from actions.login import ActionSendPasswordReset
 from tests.support.actions import ActionLearner, joined
 
@@ -58,8 +58,8 @@ async def test_wrong_codes_slow_down_then_block(learner: ActionLearner) -> None:
 
 
 async def test_talk_to_a_person_twice_gives_the_same_ticket(learner: ActionLearner) -> None:
-    first = joined(await learner.run(ActionOpenTicket(), "talk to a person", "request_human"))
-    second = joined(await learner.run(ActionOpenTicket(), "a person please", "request_human"))
+    first = joined(await learner.run(ActionHandOver(), "talk to a person", "request_human"))
+    second = joined(await learner.run(ActionHandOver(), "a person please", "request_human"))
     number = re.search(r"CS-\d+", first)
     assert number and number.group(0) in second
     assert "You already have a ticket" in second and "added this request to it" in second

@@ -7,7 +7,7 @@ import pytest
 from rasa_sdk import Action
 
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
-from actions.handoff import ActionOpenTicket
+from actions.handoff import ActionHandOver
 from actions.login import ActionSendPasswordReset
 from actions.missing_courses import ActionListCourses
 from tests.support.actions import joined
@@ -45,7 +45,7 @@ CASES: list[tuple[Action, dict, str, str, dict]] = [
         "can't reach our account system",
         {},
     ),
-    (ActionOpenTicket(), {}, "talk to a person", "Contact Us", {}),
+    (ActionHandOver(), {}, "talk to a person", "Contact Us", {}),
     # The SSO lookup is a domain fact: without it the address is still usable.
     (ActionCheckAddress(), {}, "ana.silva@example.com", "", {"address_check": "ok"}),
 ]

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_check import ActionCheckAddress, ActionSendCode, ActionVerifyCode
 from actions.email_verification import ActionSendVerificationEmail
-from actions.handoff import ActionOpenTicket
+from actions.handoff import ActionHandOver
 from actions.login import ActionSendPasswordReset
 from tests.support.actions import ActionLearner
 
@@ -23,7 +23,7 @@ ACTIONS = {
     "code": ActionSendCode,
     "reset": ActionSendPasswordReset,
     "confirmation": ActionSendVerificationEmail,
-    "ticket": ActionOpenTicket,
+    "ticket": ActionHandOver,
 }
 
 Run = tuple[list[dict[str, Any]], list[dict[str, Any]]]

@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 
 from account_service.app import SafeAccessLogger, create_app
+from account_service.desk import DeskSettings
 from actions.account_client import AccountClient
 from stack.learner import newest_code
 from tests.support.faults import faulty_account_service
@@ -114,12 +115,18 @@ async def run_service(
     seed_path: Path | None = SEED_PATH,
     api_key: str = TEST_API_KEY,
     demo_mode: bool = True,
+    desk_settings: DeskSettings | None = None,
 ) -> AsyncIterator[RunningService]:
     """Start the real app on a free localhost port for the duration of the block; in demo
     mode (as `make run`), so that tests read the mail it sent from its `/outbox`."""
     clock = clock or FakeClock()
     app = create_app(
-        db_path, seed_path=seed_path, api_key=api_key, clock=clock, demo_mode=demo_mode
+        db_path,
+        seed_path=seed_path,
+        api_key=api_key,
+        clock=clock,
+        demo_mode=demo_mode,
+        desk_settings=desk_settings,
     )
     runner, url = await _start(app)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))

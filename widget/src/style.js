@@ -75,6 +75,8 @@ button { font: inherit; cursor: pointer; }
 }
 .message.bot .bubble-body { background: var(--ahw-bot); border-bottom-left-radius: 4px; }
 .message.user .bubble-body { background: var(--ahw-accent); color: #fff; border-bottom-right-radius: 4px; }
+.message.agent .bubble-body { background: #e6f4ea; border-bottom-left-radius: 4px; }
+.agent-name { display: block; font-size: 12px; font-weight: 600; color: #1e5631; margin-bottom: 2px; }
 .message a { color: inherit; text-decoration: underline; }
 
 .typing { padding: 0 14px 8px; display: flex; gap: 4px; background: #fafbfc; }

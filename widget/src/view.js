@@ -170,8 +170,10 @@ export class ChatView {
   }
 
   bubble(entry) {
-    const who = entry.from === "user" ? "You" : "Assistant";
+    const who = entry.from === "user" ? "You" : entry.from === "agent" ? entry.agent : "Assistant";
     const body = el("div", { className: "bubble-body" });
+    // A support agent's message names them, visibly: the learner knows a person writes.
+    if (entry.from === "agent") body.append(el("span", { className: "agent-name", text: `${entry.agent} · support team` }));
     if (entry.image) {
       const href = safeHref(entry.image);
       if (href) body.append(el("a", { href, target: "_blank", rel: "noopener noreferrer", text: "Open image" }));
@@ -179,7 +181,7 @@ export class ChatView {
       body.append(renderRichText(entry.text || ""));
     }
     return el("div", { className: `message ${entry.from}` }, [
-      el("span", { className: "visually-hidden", text: `${who}: ` }),
+      el("span", { className: "visually-hidden", text: entry.from === "agent" ? "" : `${who}: ` }),
       body,
     ]);
   }

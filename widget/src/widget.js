@@ -88,7 +88,7 @@ class ChatWidget {
   addMessage(entry) {
     this.state.history.push(entry);
     this.view.appendBubble(entry);
-    if (entry.from === "bot" && !this.view.isOpen()) this.state.unread += 1;
+    if (entry.from !== "user" && !this.view.isOpen()) this.state.unread += 1;
     this.view.updateBadge(this.state.unread);
     this.persist();
     this.view.scrollToEnd();
@@ -114,6 +114,11 @@ class ChatWidget {
       this.startOver();
       return;
     }
+    // A support agent's message answers no turn of the learner's.
+    if (typeof data.agent === "string" && data.agent) {
+      if (typeof data.text === "string" && data.text) this.addMessage({ from: "agent", agent: data.agent, text: data.text });
+      return;
+    }
     const key = replyKey(data);
     if (key !== null) {
       // A replay after a re-send repeats replies already shown.
@@ -121,6 +126,8 @@ class ChatWidget {
       this.state.seen.push(key);
     }
     this.delivery.answered(key === null ? null : data.message_id);
+    // The message went to the support agent who has the conversation: nothing to show.
+    if (data.to_agent === true) return;
     const buttons = (data.quick_replies || data.buttons || [])
       .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
       .map((b) => ({ title: b.title, payload: b.payload }));
