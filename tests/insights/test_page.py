@@ -51,9 +51,9 @@ def test_no_data_without_the_agent_credential(web: str, token: str) -> None:
         for headers in (
             {},
             bearer("not-the-token"),
-            {"Cookie": "insights_session=forged"},
+            {"Cookie": "agent_session=forged"},
             bearer("tökén"),
-            {"Cookie": "insights_session=sèssion"},
+            {"Cookie": "agent_session=sèssion"},
         ):
             status, body = get(web + path, headers)
             assert status == 401, (path, headers)
@@ -126,6 +126,7 @@ def signed_in(browser: Browser, web: str, token: str, width: int) -> tuple[Page,
     response = page.goto(f"{web}/insights")
     assert response is not None and response.status == 401
     page.get_by_label("Agent token").fill(token)
+    page.get_by_label("Your name, as learners see it in the chat").fill("Sam")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("[data-measure='conversations']")
     problems.clear()  # the form itself was a 401, which Chromium logs

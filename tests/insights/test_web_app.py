@@ -44,7 +44,7 @@ async def test_without_a_token_the_routes_are_off() -> None:
 async def sign_in(client: TestClient, token: str) -> tuple[int, str | None]:
     """Status of the sign-in form's answer and the session cookie it set, if any."""
     response = await client.post("/insights/login", data={"token": token}, allow_redirects=False)
-    cookie = response.cookies.get("insights_session")
+    cookie = response.cookies.get("agent_session")
     return response.status, cookie.value if cookie else None
 
 
@@ -57,15 +57,15 @@ async def test_each_sign_in_is_its_own_session_and_logout_ends_it(tmp_path: Path
         assert TOKEN not in first
         client.session.cookie_jar.clear()
         for session in (first, second):
-            page = await client.get("/insights", headers={"Cookie": f"insights_session={session}"})
+            page = await client.get("/insights", headers={"Cookie": f"agent_session={session}"})
             assert page.status == 200
         await client.post(
             "/insights/logout",
-            headers={"Cookie": f"insights_session={first}"},
+            headers={"Cookie": f"agent_session={first}"},
             allow_redirects=False,
         )
-        ended = await client.get("/insights", headers={"Cookie": f"insights_session={first}"})
-        still = await client.get("/insights", headers={"Cookie": f"insights_session={second}"})
+        ended = await client.get("/insights", headers={"Cookie": f"agent_session={first}"})
+        still = await client.get("/insights", headers={"Cookie": f"agent_session={second}"})
         assert (ended.status, still.status) == (401, 200)
 
 
@@ -75,9 +75,9 @@ async def test_the_session_cookie_is_strict_and_http_only(tmp_path: Path) -> Non
         response = await client.post(
             "/insights/login", data={"token": TOKEN}, allow_redirects=False
         )
-        cookie = response.cookies["insights_session"]
+        cookie = response.cookies["agent_session"]
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
-        assert cookie["path"] == "/insights" and int(cookie["max-age"]) == 8 * 3600
+        assert cookie["path"] == "/" and int(cookie["max-age"]) == 8 * 3600
 
 
 async def test_wrong_tokens_are_limited_per_client(tmp_path: Path) -> None:

@@ -166,6 +166,8 @@ async def test_mails_tickets_and_forgetting(
         "tokens": 0,
         "tickets": 1,
         "ticket_requests": 2,
+        "ticket_notes": 0,
+        "handoffs": 0,
         "idempotent_answers": 0,
     }
     assert await account_client.outbox("ana.silva@example.com") == []

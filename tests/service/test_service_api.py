@@ -269,6 +269,8 @@ async def test_forget_conversation_deletes_only_its_records(
             "tokens": 1,
             "tickets": 1,
             "ticket_requests": 1,
+            "ticket_notes": 0,
+            "handoffs": 0,
             "idempotent_answers": 0,
         }
     }
@@ -287,7 +289,17 @@ async def test_forget_conversation_deletes_only_its_records(
     status, body = await account_service.call("DELETE", "/conversations/conv-forget")
     assert body == {
         "deleted": dict.fromkeys(
-            ("outbox", "codes", "tokens", "tickets", "ticket_requests", "idempotent_answers"), 0
+            (
+                "outbox",
+                "codes",
+                "tokens",
+                "tickets",
+                "ticket_requests",
+                "ticket_notes",
+                "handoffs",
+                "idempotent_answers",
+            ),
+            0,
         )
     }
 

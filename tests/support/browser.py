@@ -79,6 +79,16 @@ class Widget:
     def user_messages(self) -> Locator:
         return self.log.locator(".message.user .bubble-body")
 
+    def agent_messages(self) -> Locator:
+        return self.log.locator(".message.agent .bubble-body")
+
+    def send_to_agent(self, text: str) -> None:
+        """A message while a support agent has the chat: the assistant answers nothing."""
+        self.input.fill(text)
+        self.input.press("Enter")
+        expect(self.user_messages().last).to_have_text(text)
+        expect(self.panel.locator(".typing")).to_be_hidden()
+
     def wait_online(self) -> None:
         expect(self.status).to_have_text("Online")
 
@@ -152,3 +162,43 @@ def open_widget(page: Page, url: str, options: dict[str, Any] | None = None) -> 
     widget.wait_online()
     widget.wait_for_bot(GREETING)
     return widget
+
+
+class DeskConsole:
+    """The support agent's console (/desk) in a browser, as an agent uses it."""
+
+    def __init__(self, page: Page, web_url: str) -> None:
+        self.page = page
+        self.web_url = web_url.rstrip("/")
+        self.status = page.get_by_role("status")
+
+    def sign_in(self, token: str, name: str) -> DeskConsole:
+        self.page.goto(f"{self.web_url}/desk")
+        self.page.get_by_label("Agent token").fill(token)
+        self.page.get_by_label("Your name, as learners see it in the chat").fill(name)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("heading", name="Live chats")).to_be_visible()
+        return self
+
+    def take(self, session_id: str) -> None:
+        row = self.page.locator(f"tr[data-conversation='{session_id}']")
+        row.get_by_role("button", name="Take").click()
+        expect(self.page.get_by_role("heading", name="Live chat")).to_be_visible()
+
+    def transcript(self) -> Locator:
+        return self.page.locator("#transcript")
+
+    def wait_for_line(self, text: str) -> None:
+        expect(self.transcript().locator(".line", has_text=text).last).to_be_visible()
+
+    def reply(self, text: str) -> None:
+        self.page.get_by_label("Your reply").fill(text)
+        self.page.get_by_role("button", name="Send").click()
+
+    def end(self, outcome: str) -> None:
+        self.page.get_by_label(outcome, exact=True).check()
+        self.page.get_by_role("button", name="End chat").click()
+        expect(self.page.get_by_role("heading", name="Live chats")).to_be_visible()
+
+    def sign_out(self) -> None:
+        self.page.get_by_role("button", name="Sign out").click()
