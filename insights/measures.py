@@ -196,6 +196,7 @@ class Measures:
         contained = int(totals[3] or 0)
         messages = sum(int(row[2] or 0) for row in daily)
         service_tickets = self._service_tickets(period)
+        tables["live_handoffs"], live = self._live_handoffs(period)
         tables["tickets"] = Table(
             "tickets",
             "Tickets in the account service by topic and priority",
@@ -224,6 +225,7 @@ class Measures:
             "account_service_tickets": (
                 None if service_tickets is None else sum(row[2] for row in service_tickets)
             ),
+            **live,
         }
         tables["health"] = Table(
             "health",
@@ -401,23 +403,91 @@ class Measures:
             "guesses": ranking,
         }
 
-    def _service_tickets(self, period: Period) -> list[tuple[str, str, int]] | None:
-        """Tickets the account service opened in the period, by topic and priority (its
-        SQLite file, read-only); None where it is not at hand."""
+    def _live_handoffs(self, period: Period) -> tuple[Table, dict[str, Any]]:
+        """The live desk's handoffs asked for in the period (the account service's SQLite file,
+        read-only), per section and article step: asked, answered by an agent, left for a
+        ticket, the wait until an agent took it, and how the agents ended them."""
+        table = Table(
+            "live_handoffs",
+            "Live handoffs to an agent by section and step reached",
+            (
+                "topic",
+                "step",
+                "requested",
+                "answered",
+                "abandoned",
+                "waiting_now",
+                "solved",
+                "not_solved",
+                "wait_p50_s",
+                "wait_p95_s",
+            ),
+        )
+        found = self._read_accounts(
+            "SELECT topic, step, state, outcome, taken_at - requested_at FROM handoffs"
+            " WHERE requested_at >= ? AND requested_at < ? ORDER BY 1, 2",
+            period,
+        )
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for row in found or []:
+            groups.setdefault((str(row[0]), str(row[1])), []).append(row)
+        every = [row for rows in groups.values() for row in rows]
+        for (topic, step), rows in [*sorted(groups.items()), (("all", "all"), every)]:
+            if not rows:
+                continue
+            waits = sorted(float(row[4]) for row in rows if row[4] is not None)
+            table.rows.append(
+                (
+                    topic,
+                    step if step in ("all", "none") else step_label(step),
+                    len(rows),
+                    len(waits),
+                    sum(1 for row in rows if row[2] == "left"),
+                    sum(1 for row in rows if row[2] == "waiting"),
+                    sum(1 for row in rows if row[3] == "solved"),
+                    sum(1 for row in rows if row[3] == "not_solved"),
+                    _rounded(percentile(waits, 0.5)),
+                    _rounded(percentile(waits, 0.95)),
+                )
+            )
+        totals = table.rows[-1] if table.rows else ("all", "all", 0, 0, 0, 0, 0, 0, None, None)
+        summary = {
+            "handoffs_requested": None if found is None else totals[2],
+            "handoffs_answered": None if found is None else totals[3],
+            "handoffs_abandoned": None if found is None else totals[4],
+            "handoff_wait_p50_s": totals[8],
+            "handoff_wait_p95_s": totals[9],
+        }
+        return table, summary
+
+    def _read_accounts(self, query: str, period: Period) -> list[Any] | None:
+        """Rows of the account service's SQLite file for the period; None where it is not
+        at hand."""
         if self.accounts_db is None or not self.accounts_db.exists():
             return None
         bounds = period.bounds()
         uri = f"file:{self.accounts_db.resolve()}?mode=ro"
         try:
             with sqlite3.connect(uri, uri=True) as connection:
-                found = connection.execute(
-                    "SELECT topic, priority, COUNT(*) FROM tickets"
-                    " WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2 ORDER BY 1, 2",
-                    (bounds["start"], bounds["end"]),
-                ).fetchall()
+                return connection.execute(query, (bounds["start"], bounds["end"])).fetchall()
         except sqlite3.Error:
             return None
+
+    def _service_tickets(self, period: Period) -> list[tuple[str, str, int]] | None:
+        """Tickets the account service opened in the period, by topic and priority (its
+        SQLite file, read-only); None where it is not at hand."""
+        found = self._read_accounts(
+            "SELECT topic, priority, COUNT(*) FROM tickets"
+            " WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2 ORDER BY 1, 2",
+            period,
+        )
+        if found is None:
+            return None
         return [(str(topic), str(priority), int(count)) for topic, priority, count in found]
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 def _ms(seconds: float | None) -> float | None:

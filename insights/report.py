@@ -49,6 +49,8 @@ CARDS = (
     ("dialogue_fallback", "turns no story or rule fitted"),
     ("apology_turns", "turns answered with the apology"),
     ("outage_replies", "account service outage replies"),
+    ("handoffs_requested", "asked for a live agent"),
+    ("handoff_wait_p50_s", "wait for an agent p50 (s)"),
     ("latency_p50_ms", "reply latency p50 (ms)"),
     ("latency_p90_ms", "reply latency p90 (ms)"),
 )
@@ -59,6 +61,7 @@ TABLE_ORDER = (
     "funnel",
     "codes",
     "handoffs",
+    "live_handoffs",
     "tickets",
     "misunderstood",
     "health",

@@ -35,6 +35,8 @@ from web.agents import ON_SIGN_OUT, PAGE_HEADERS, add_sign_in, login_page, signe
 # Button payloads and external intents, as the transcript shows them.
 EXTERNAL_PREFIX = "EXTERNAL: "
 PROOF_SLOT = "verified_email"
+# What the widget sends, unseen, when the learner opens the chat.
+OPENED_CHAT = "/greet"
 MAX_REPLY = 2000
 
 
@@ -242,7 +244,9 @@ def transcript_line(kind: str, event: dict[str, Any]) -> dict[str, Any] | None:
     if kind == "user":
         if text.startswith(EXTERNAL_PREFIX):
             return None
-        if text.startswith("/"):
+        if text == OPENED_CHAT:
+            text = "(opened the chat)"
+        elif text.startswith("/"):
             text = f"(pressed a button: {text[1:].split('{')[0].replace('_', ' ')})"
         return {"who": "learner", "name": "Learner", "text": text}
     if kind == "bot" and text:
