@@ -14,10 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 from stack.processes import ROOT, Stack, free_port
 from stack.supervisor import Program, Supervisor, http_ready
 from tests.support.browser import DESKTOP, DeskConsole, Widget, open_widget, screenshot
+from tests.support.handoff import BACK, JOINED, QUEUED, queued_learner
 
-QUEUED = "Someone from our support team can join this chat now"
-JOINED = "Sam from our support team has joined the chat"
-BACK = "Sam has left the chat, and I'm back. Did that solve it?"
 # The console's agent session lasts this long on the short-session desk below.
 SHORT_SESSION_SECONDS = 4
 
@@ -39,16 +37,6 @@ def console(agent_page: Page, stack: Stack, web_url: str) -> Iterator[DeskConsol
     yield desk
     # Signed out, so the tests after this one find nobody at the desk.
     agent_page.request.post(f"{web_url}/insights/logout", max_redirects=0)
-
-
-def queued_learner(page: Page, web_url: str) -> tuple[Widget, str]:
-    widget = open_widget(page, web_url)
-    widget.send("I can't log in")
-    widget.send("can I talk to a person?")
-    widget.wait_for_bot(QUEUED)
-    session_id = widget.session_id()
-    assert session_id
-    return widget, session_id
 
 
 def test_a_learner_and_an_agent_chat_and_the_assistant_comes_back(

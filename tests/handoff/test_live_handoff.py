@@ -13,17 +13,14 @@ import pytest
 from stack.desk_agent import DeskAgent
 from stack.learner import RestLearner, SocketLearner
 from stack.processes import Stack
-
-QUEUED = "Someone from our support team can join this chat now"
+from tests.support.handoff import BACK, QUEUED, agent_at_desk
 
 
 @pytest.fixture
 def agent(stack: Stack) -> Iterator[DeskAgent]:
-    """Sam at the desk; signed out afterwards, so other tests find nobody there."""
-    signed_in = DeskAgent(stack.config.web_url, stack.config.secrets["INSIGHTS_AGENT_TOKEN"], "Sam")
-    signed_in.sign_in().queue()
-    yield signed_in
-    signed_in.sign_out()
+    token = stack.config.secrets["INSIGHTS_AGENT_TOKEN"]
+    with agent_at_desk(stack.config.web_url, token) as signed_in:
+        yield signed_in
 
 
 def stored_events(learner: RestLearner | SocketLearner) -> list[dict]:
@@ -59,7 +56,7 @@ def test_a_rest_learner_and_an_agent_talk_and_the_assistant_comes_back(
 
     agent.end(learner.sender, "solved")
     [back] = learner.desk_updates(said["at"])["messages"]
-    assert back["text"] == "Sam has left the chat, and I'm back. Did that solve it?"
+    assert back["text"] == BACK
     assert learner.desk_updates()["handed_over"] is False
     assert "If anything else comes up" in learner.text("yes")
 
@@ -91,7 +88,7 @@ def test_a_widget_learner_hears_the_agent_at_once(stack: Stack, agent: DeskAgent
         assert (said["agent"], said["text"]) == ("Sam", "Try the reset link I just sent.")
         agent.end(learner.sender, "not_solved")
         back = learner.received.get(timeout=30)
-        assert back["text"] == "Sam has left the chat, and I'm back. Did that solve it?"
+        assert back["text"] == BACK
         assert "pass this to someone from our support team" in learner.text("no")
 
 
@@ -147,3 +144,14 @@ def test_the_console_needs_a_signed_in_agent(stack: Stack) -> None:
     assert page.status_code == 401 and "Agent token" in page.text
     taken = requests.post(f"{web}/desk/take", data={"conversation_id": "x"}, timeout=10)
     assert taken.status_code == 401
+
+
+def test_the_console_refuses_posts_from_other_sites(agent: DeskAgent) -> None:
+    answer = agent.http.post(
+        f"{agent.web_url}/desk/take",
+        data={"conversation_id": "x"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 403
