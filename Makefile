@@ -54,6 +54,7 @@ help:
 	@echo "  make bench-patches        Rasa CPU per turn with each of our Rasa replacements off"
 	@echo "  make bench-cluster        turns/s through nginx with 1 and 2 replicas"
 	@echo "  make bench-insights       insights page over 50,000 conversations"
+	@echo "  make bench-handoff        an agent's message to the learner: p50/p95, one server, cluster"
 	@echo "                            (each: python -m bench <scenario> -> reports/bench-*)"
 	@echo "  make insights             reports/insights.html [INSIGHTS_DAYS=7]"
 	@echo "  make review               reports/nlu-review.yml: NLU candidates to correct"

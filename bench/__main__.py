@@ -11,6 +11,8 @@ Scenarios (`python -m bench <scenario> --help` lists a scenario's options):
             make bench-cluster)
   insights  the insights page over 50,000 seeded conversations, SQLite and PostgreSQL
             (bench/insights.py; make bench-insights)
+  handoff   an agent's message to the learner's socket, one server and the cluster
+            (bench/handoff.py; make bench-handoff)
 
 A scenario must be named. Each writes reports/bench-<scenario>.json (with .md or .png
 beside it where it has them; --out puts them elsewhere) through bench/writer.py, which
@@ -37,6 +39,7 @@ SCENARIOS = {
     "patches": ("bench.patches", "Rasa CPU per turn with each of our Rasa replacements off"),
     "cluster": ("bench.cluster", "turns/s through nginx with 1 and 2 Rasa replicas"),
     "insights": ("bench.insights", "the insights page over seeded conversations"),
+    "handoff": ("bench.handoff", "an agent's message to the learner, one server and cluster"),
 }
 
 

@@ -3,7 +3,8 @@
 # every report with the same header (scenario, generated UTC, machine, command line).
 # The heavy ones hold /tmp/heavy.lock; HEAVY_LOCK_HELD tells the training inside not to take
 # it again.
-.PHONY: bench bench-smoke bench-length bench-profile bench-patches bench-cluster bench-insights
+.PHONY: bench bench-smoke bench-length bench-profile bench-patches bench-cluster bench-insights \
+	bench-handoff
 
 BENCH_ARGS ?=
 
@@ -46,3 +47,8 @@ bench-cluster: $(INSTALLED) system-deps cluster-model
 # and .md.
 bench-insights: $(INSTALLED) system-deps
 	flock /tmp/heavy.lock $(PY) -m bench insights $(BENCH_ARGS)
+
+# An agent's message from the console to the learner's socket, p50/p95, on one server and
+# in the cluster (bench/handoff.py, docs/handoff.md): reports/bench-handoff.json and .md.
+bench-handoff: train system-deps widget
+	flock /tmp/heavy.lock $(PY) -m bench handoff $(BENCH_ARGS)
