@@ -62,10 +62,13 @@ def watch(stack: Stack) -> None:
 
 
 def config_for(mode: str, beside: Path | None) -> StackConfig:
+    """`run` and `shell` serve the page too: the shell's learner can get a support agent,
+    who works at the page's /desk."""
     demo = demo_mode(os.environ, default=True)
+    with_page = mode in ("run", "shell")
     if beside is None:
-        return StackConfig(web_port=8080 if mode == "run" else None, demo_mode=demo)
-    web_port = free_port() if mode == "run" else None
+        return StackConfig(web_port=8080 if with_page else None, demo_mode=demo)
+    web_port = free_port() if with_page else None
     return StackConfig.on_free_ports(beside, web_port=web_port, demo_mode=demo)
 
 
@@ -140,6 +143,7 @@ def main() -> None:
         if args.mode == "shell":
             from stack.shell import converse
 
+            print(f"Support agents can join this chat from {config.web_url}/desk.", flush=True)
             converse(stack.config.rasa_url)
             return
         print(banner(stack.config), flush=True)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pexpect
 
+from stack.desk_agent import DeskAgent
 from stack.learner import RestLearner
 from stack.processes import ROOT, StackConfig
 from stack.shell import BUTTON_HINT, PROMPT
+from tests.support.handoff import BACK, JOINED, QUEUED, agent_at_desk
 
 START_TIMEOUT = 300
 ADDRESS = "frank.muller@gmial.com"
@@ -70,6 +72,28 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def a_support_agent_writes_in_the_terminal(
+    shell: pexpect.spawn, transcript: io.StringIO, agent: DeskAgent
+) -> None:
+    """The learner asks for a person; the agent's messages appear as they are sent."""
+    shell.sendline("can I talk to a person?")
+    shell.expect_exact(QUEUED)
+    shell.expect_exact(PROMPT)
+    sender = re.search(r"as (shell-\S+)\.", transcript.getvalue())
+    assert sender, "the shell names its conversation"
+    conversation = sender.group(1)
+    agent.wait_for(conversation)
+    assert agent.take(conversation)
+    shell.expect_exact(JOINED)
+    assert agent.reply(conversation, "Hi, this is Sam from support.") == 200
+    shell.expect_exact("Sam (support): Hi, this is Sam from support.")
+    shell.sendline("thanks Sam")
+    agent.wait_for_line(conversation, "thanks Sam")
+    agent.end(conversation)
+    shell.expect_exact(BACK)
+    shell.expect_exact("  1) Yes, it's solved")
+
+
 def start_shell(var_dir: Path) -> pexpect.spawn:
     """`make shell` as a person starts it, on free ports with its data in `var_dir`."""
     return pexpect.spawn(
@@ -94,6 +118,9 @@ def test_make_shell_conversation_with_numbers_typed_answers_and_a_code(tmp_path:
         )
         learner = RestLearner(launched)
         walk_the_login_steps(shell, learner.latest_code)
+        web_url = f"http://127.0.0.1:{ports['web']}"
+        with agent_at_desk(web_url, launched.secrets["INSIGHTS_AGENT_TOKEN"]) as agent:
+            a_support_agent_writes_in_the_terminal(shell, transcript, agent)
         shell.sendline("/stop")
         shell.expect_exact("Goodbye!")
         shell.expect(pexpect.EOF)
