@@ -24,14 +24,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
     InputChannel,
     OutputChannel,
     UserMessage,
 )
+from rasa.core.channels.socketio import SocketIOOutput
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
 from sanic import Blueprint, response
@@ -41,13 +44,30 @@ from sanic.response import HTTPResponse
 
 from common.constant_time import same_secret
 from common.handoff import DESK_KEY, OUTCOMES, WRITTEN_BY_KEY
-from rasa_addons.channels.socketio import LEARNER_SOCKETS, LearnerSockets
 
 logger = logging.getLogger(__name__)
 
 # The agent's name in what a learner's widget or REST client receives.
 AGENT_KEY = "agent"
 MAX_AGENT_TEXT = 2000
+
+
+# Where the Rasa app keeps the learners' sockets for the desk (app.ctx attribute).
+LEARNER_SOCKETS = "learner_sockets"
+
+
+@dataclass(frozen=True)
+class LearnerSockets:
+    """The socket.io server, for messages that answer no learner turn."""
+
+    sio: socketio.AsyncServer
+    event: str
+
+    async def emit(self, session_id: str, payload: dict[str, Any]) -> None:
+        await self.sio.emit(self.event, payload, room=session_id)
+
+    def output(self) -> SocketIOOutput:
+        return SocketIOOutput(self.sio, self.event)
 
 
 def learner_sockets(app: Any, tracker: Any) -> LearnerSockets | None:
@@ -74,6 +94,25 @@ def desk_messages(events: Any, after: float) -> list[dict[str, Any]]:
         if isinstance(event, BotUttered)
         and (event.metadata or {}).get(DESK_KEY)
         and event.timestamp > after
+    ]
+
+
+def shown_to_learner(event: BotUttered) -> dict[str, Any]:
+    """An agent's message as the widget gets it: the text, who wrote it, and its time,
+    by which the widget shows a message sent again (after a reload) only once."""
+    return {
+        "text": event.text,
+        AGENT_KEY: event.metadata[WRITTEN_BY_KEY],
+        "desk_at": event.timestamp,
+    }
+
+
+def agent_messages(events: Any) -> list[dict[str, Any]]:
+    """Every message an agent wrote in the conversation, as the widget gets them."""
+    return [
+        shown_to_learner(event)
+        for event in events
+        if isinstance(event, BotUttered) and (event.metadata or {}).get(WRITTEN_BY_KEY)
     ]
 
 
@@ -139,7 +178,7 @@ class AgentDeskInput(InputChannel):
             await rasa_agent.processor.save_tracker(tracker)
         sockets = learner_sockets(app, tracker)
         if sockets is not None:
-            await sockets.emit(conversation, {"text": text, AGENT_KEY: agent})
+            await sockets.emit(conversation, shown_to_learner(tracker.events[-1]))
 
     async def trigger(
         self,

@@ -36,7 +36,6 @@ import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -45,6 +44,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from common.constant_time import same_secret
+from rasa_addons.channels.desk import LEARNER_SOCKETS, LearnerSockets, agent_messages
 from rasa_addons.channels.guard import (
     MAX_REQUEST_BYTES,
     RATE_LIMITED_REPLY,
@@ -119,24 +119,6 @@ class SessionIds:
         return 0 <= age < self.max_age_seconds
 
 
-# Where the Rasa app keeps the learners' sockets for the desk (app.ctx attribute).
-LEARNER_SOCKETS = "learner_sockets"
-
-
-@dataclass(frozen=True)
-class LearnerSockets:
-    """The socket.io server, for messages that answer no learner turn."""
-
-    sio: socketio.AsyncServer
-    event: str
-
-    async def emit(self, session_id: str, payload: dict[str, Any]) -> None:
-        await self.sio.emit(self.event, payload, room=session_id)
-
-    def output(self) -> SocketIOOutput:
-        return SocketIOOutput(self.sio, self.event)
-
-
 def share_rooms(sio: socketio.AsyncServer, redis_url: str) -> None:
     """Rooms across replicas: python-socketio's Redis manager, installed before the first
     connection initialises the default one."""
@@ -185,8 +167,9 @@ class GuardedSocketIOInput(SocketIOInput):
         async def session_request(sid: str, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if self.session_ids.valid(requested) else None
-            if session_id is not None and await self.idle_too_long(session_id):
-                session_id = None
+            tracker = await self.stored(session_id) if session_id is not None else None
+            if tracker is not None and self.idle_too_long(tracker):
+                session_id, tracker = None, None
             session_id = session_id or self.session_ids.issue()
             async with sio.session(sid, namespace=namespace) as session:
                 session["session_id"] = session_id
@@ -195,6 +178,11 @@ class GuardedSocketIOInput(SocketIOInput):
                 if inspect.isawaitable(joined):
                     await joined
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            if tracker is not None and tracker.is_paused():
+                # A page reloaded while an agent has the chat: the agent's messages again
+                # (the widget shows each once), so none sent during the reload is lost.
+                for message in agent_messages(tracker.events):
+                    await sio.emit(self.bot_message_evt, message, room=sid, namespace=namespace)
 
         sio.on("session_request", session_request, namespace=self.namespace)
 
@@ -230,13 +218,14 @@ class GuardedSocketIOInput(SocketIOInput):
 
         return webhook
 
-    async def idle_too_long(self, session_id: str) -> bool:
-        """True when the conversation's last event is older than the idle limit."""
+    async def stored(self, session_id: str) -> Any:
+        """The conversation's tracker, None when it has none (or no model is loaded)."""
         agent = getattr(getattr(self.guard.app, "ctx", None), "agent", None)
         tracker_store = getattr(agent, "tracker_store", None)
-        if tracker_store is None:
-            return False
-        tracker = await tracker_store.retrieve(session_id)
-        if tracker is None or not tracker.events:
+        return None if tracker_store is None else await tracker_store.retrieve(session_id)
+
+    def idle_too_long(self, tracker: Any) -> bool:
+        """True when the conversation's last event is older than the idle limit."""
+        if not tracker.events:
             return False  # nothing said yet: nothing to protect
         return time.time() - tracker.events[-1].timestamp > self.idle_seconds

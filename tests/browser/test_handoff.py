@@ -56,13 +56,20 @@ def test_a_learner_and_an_agent_chat_and_the_assistant_comes_back(
     screenshot(page, "handoff-learner")
     screenshot(console.page, "handoff-agent")
 
-    # A reload keeps the agent's conversation: what was said, and the live connection.
-    page.reload()
+    # Leaving the page and coming back keeps the agent's conversation: what was said, what
+    # the agent wrote meanwhile (once), and the live connection.
+    page.goto("about:blank")
+    console.reply("Take your time.")
+    page.goto(web_url)
     widget = Widget(page)
     widget.wait_online()
-    expect(widget.agent_messages().last).to_contain_text("Which address do you sign in with?")
-    console.reply("Take your time.")
+    expect(widget.agent_messages()).to_have_count(2)
     expect(widget.agent_messages().last).to_contain_text("Take your time.")
+    page.reload()
+    widget.wait_online()
+    console.reply("I'm still here.")
+    expect(widget.agent_messages()).to_have_count(3)
+    expect(widget.agent_messages().last).to_contain_text("I'm still here.")
     widget.send_to_agent("found it, thanks")
     console.wait_for_line("found it, thanks")
 

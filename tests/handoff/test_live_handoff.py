@@ -92,6 +92,26 @@ def test_a_widget_learner_hears_the_agent_at_once(stack: Stack, agent: DeskAgent
         assert "pass this to someone from our support team" in learner.text("no")
 
 
+def test_a_learner_who_comes_back_gets_what_the_agent_wrote_meanwhile(
+    stack: Stack, agent: DeskAgent
+) -> None:
+    with SocketLearner(stack.config, origin=stack.config.web_url) as learner:
+        assert QUEUED in learner.text("talk to a person")
+        agent.wait_for(learner.sender)
+        assert agent.take(learner.sender)
+        learner.received.get(timeout=30)  # who joined
+        assert agent.reply(learner.sender, "first") == 200
+        first = learner.received.get(timeout=30)
+        session = learner.sender
+    assert agent.reply(session, "while you were away") == 200
+    with SocketLearner(stack.config, sender=session, origin=stack.config.web_url) as back:
+        assert back.sender == session
+        again = [back.received.get(timeout=30) for _ in range(2)]
+    assert [message["text"] for message in again] == ["first", "while you were away"]
+    assert again[0]["desk_at"] == first["desk_at"]  # the widget shows it once
+    agent.end(session)
+
+
 def test_two_agents_cannot_both_take_a_conversation(stack: Stack, agent: DeskAgent) -> None:
     other = DeskAgent(stack.config.web_url, stack.config.secrets["INSIGHTS_AGENT_TOKEN"], "Kim")
     other.sign_in()

@@ -114,9 +114,13 @@ class ChatWidget {
       this.startOver();
       return;
     }
-    // A support agent's message answers no turn of the learner's.
+    // A support agent's message answers no turn of the learner's. After a reload the server
+    // sends the agent's messages again: each is shown once, known by its time.
     if (typeof data.agent === "string" && data.agent) {
-      if (typeof data.text === "string" && data.text) this.addMessage({ from: "agent", agent: data.agent, text: data.text });
+      const key = `desk/${data.desk_at}`;
+      if (this.state.seen.includes(key) || typeof data.text !== "string" || !data.text) return;
+      this.state.seen.push(key);
+      this.addMessage({ from: "agent", agent: data.agent, text: data.text });
       return;
     }
     const key = replyKey(data);
