@@ -1,6 +1,7 @@
 """The support desk's live queue: who is signed in, who waits, who has which conversation.
 
-A learner is offered a person in the chat only when someone can come: an agent's console
+A learner still waiting after WAIT_LIMIT_SECONDS has left and loses the place (counted as
+abandoned). A learner is offered a person in the chat only when someone can come: an agent's console
 was seen in the last AGENT_PRESENT_SECONDS, the desk is open (HANDOFF_HOURS, UTC), the
 queue is under HANDOFF_QUEUE_LIMIT and the learner's network asked fewer than
 HANDOFF_LIMITS times. Otherwise the assistant opens a ticket. A conversation has at most
@@ -23,6 +24,9 @@ from account_service.storage import Clock, Storage
 
 # A console sends a heartbeat every few seconds while it is open.
 AGENT_PRESENT_SECONDS = 30.0
+# A learner still waiting after this long has left the page: the widget starts a new
+# conversation after 30 idle minutes (SESSION_IDLE_MINUTES), so nobody would be there.
+WAIT_LIMIT_SECONDS = 30 * 60
 # The estimate before any agent has taken a conversation.
 DEFAULT_WAIT_MINUTES = 2
 RECENT_WAITS = 20
@@ -100,6 +104,7 @@ class Desk:
         self, conversation_id: str, client: str, topic: str, step: str, proven: bool
     ) -> Place | Refusal:
         """A place in the queue for the conversation, its existing one, or why not."""
+        self._give_up_stale()
         existing = self._storage.open_handoff(conversation_id)
         if existing is None:
             unavailable = self._unavailable()
@@ -158,7 +163,12 @@ class Desk:
         self._storage.add_ticket_note(conversation_id, agent, note, now)
         return True
 
+    def _give_up_stale(self) -> None:
+        now = self._clock()
+        self._storage.give_up_waiting(now - WAIT_LIMIT_SECONDS, now)
+
     def queue(self) -> list[dict[str, Any]]:
+        self._give_up_stale()
         return [public(handoff) for handoff in self._storage.handoffs_in(("waiting", "taken"))]
 
     def holder(self, conversation_id: str) -> str | None:

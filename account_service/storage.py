@@ -721,6 +721,15 @@ class Storage:
         assert found is not None
         return found
 
+    def give_up_waiting(self, requested_before: float, at: float) -> None:
+        """Conversations that asked before `requested_before` and still wait have left."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE handoffs SET state = 'left', ended_at = ?"
+                " WHERE state = 'waiting' AND requested_at < ?",
+                (at, requested_before),
+            )
+
     def waiting_before(self, handoff_id: int) -> int:
         """Conversations waiting that asked before this one (ids grow with time)."""
         row = self.conn.execute(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from account_service.desk import AGENT_PRESENT_SECONDS, DeskHours, DeskSettings
+from account_service.desk import AGENT_PRESENT_SECONDS, WAIT_LIMIT_SECONDS, DeskHours, DeskSettings
 from actions.account_client import AccountClient
 from tests.support.service_fixtures import FakeClock, RunningService, run_service
 
@@ -165,3 +165,15 @@ async def test_forgetting_a_conversation_forgets_its_handoffs(
     deleted = await account_client.forget_conversation("c1")
     assert deleted["handoffs"] == 1
     assert (await account_client.handoff_queue())[1] == []
+
+
+async def test_a_learner_waiting_past_the_limit_has_left(
+    account_service: RunningService, account_client: AccountClient
+) -> None:
+    await account_client.agent_seen("Sam")
+    await ask(account_client, "c1")
+    account_service.clock.advance(WAIT_LIMIT_SECONDS + 1)
+    await account_client.agent_seen("Sam")
+    assert (await account_client.handoff_queue())[1] == []
+    assert not await account_client.take_handoff("c1", "Sam")
+    assert (await ask(account_client, "c1")).status == "waiting"  # asking again: a new place
