@@ -28,9 +28,9 @@ from common.handoff import DESK_KEY
 # A possible takeover goes to the front of the queue.
 URGENT_TOPICS = frozenset({"email_change"})
 
-# Responses that are no article step: offers, questions, the handover's own messages.
-# (by name after "utter_")
-NOT_STEPS = ("offer", "ask", "handoff", "ticket", "anything")
+# Responses that are no article step, by name after "utter_": offers, questions ("Did that
+# work?"), greetings and the handover's own messages.
+NOT_STEPS = ("offer", "ask", "did", "greet", "glad", "handoff", "ticket", "anything")
 # Marks the messages said for the desk, so a learner on REST can read them later
 # (BotUttered metadata; rasa_addons/channels/desk.py).
 DESK_MARK = {DESK_KEY: True}

@@ -43,6 +43,8 @@ def test_a_learner_and_an_agent_chat_and_the_assistant_comes_back(
     page: Page, console: DeskConsole, web_url: str
 ) -> None:
     widget, session_id = queued_learner(page, web_url)
+    expect(console.page.locator(f"tr[data-conversation='{session_id}']")).to_be_visible()
+    screenshot(console.page, "handoff-queue")
     console.take(session_id)
     console.wait_for_line("can I talk to a person?")
     widget.wait_for_bot(JOINED)
