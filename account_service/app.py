@@ -34,7 +34,7 @@ from account_service.storage import Clock, Storage
 from account_service.tickets import TicketOutcome, Tickets
 from common.addresses import is_valid_domain, is_valid_email, mask_email, normalize_email
 from common.constant_time import same_secret
-from common.handoff import OUTCOMES
+from common.handoff import OUTCOMES, agent_name
 
 logger = logging.getLogger("account_service")
 
@@ -44,8 +44,6 @@ MAX_TEXT_LENGTH = 5000
 MAX_TRANSCRIPT_TURNS = 2000
 PRIORITIES = ("normal", "high")
 SENDERS = ("user", "bot")
-# A support agent's display name, as the learner sees it in the chat.
-AGENT_NAME_RE = re.compile(r"^[^\W\d_][\w .'-]{0,39}$")
 # The assistant's opaque id of the learner's network address (an HMAC, 16 hex digits).
 CLIENT_RE = re.compile(r"^[0-9a-f]{16}$")
 # The mail endpoints answer after this long, whatever the address: well above the few
@@ -373,9 +371,10 @@ async def forget_conversation(request: web.Request) -> web.Response:
 
 def _agent_field(body: dict[str, Any]) -> str:
     agent = body.get("agent")
-    if not isinstance(agent, str) or not AGENT_NAME_RE.match(agent.strip()):
+    name = agent_name(agent) if isinstance(agent, str) else None
+    if name is None:
         raise ApiError(400, {"error": "invalid_agent"})
-    return agent.strip()
+    return name
 
 
 def _place_answer(place: Place) -> web.Response:

@@ -705,21 +705,17 @@ class Storage:
     ) -> dict[str, Any]:
         """Queue the conversation unless it already has an open handoff; return that one."""
         with self.conn:
-            row = self.conn.execute(
-                "SELECT * FROM handoffs WHERE conversation_id = ?"
-                " AND state IN ('waiting', 'taken')",
-                (conversation_id,),
-            ).fetchone()
-            if row is not None:
-                return dict(row)
+            existing = self.open_handoff(conversation_id)
+            if existing is not None:
+                return existing
             self.conn.execute(
                 "INSERT INTO handoffs (conversation_id, topic, step, proven, state,"
                 " requested_at) VALUES (?, ?, ?, ?, 'waiting', ?)",
                 (conversation_id, topic, step, int(proven), at),
             )
-        found = self.open_handoff(conversation_id)
-        assert found is not None
-        return found
+            added = self.open_handoff(conversation_id)
+        assert added is not None
+        return added
 
     def give_up_waiting(self, requested_before: float, at: float) -> None:
         """Conversations that asked before `requested_before` and still wait have left."""

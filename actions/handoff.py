@@ -21,9 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account_check import client_id, turn_key
 from actions.account_client import AccountServiceUnavailable, get_client
 from actions.off_script import response_name, session_history
-from common.addresses import mask_addresses_in_text
-from common.codes import without_codes
-from common.handoff import DESK_KEY
+from common.handoff import DESK_KEY, masked
 
 # A possible takeover goes to the front of the queue.
 URGENT_TOPICS = frozenset({"email_change"})
@@ -42,11 +40,6 @@ TICKET_REPLIES = {
     ("added", True): "utter_ticket_added",
     ("added", False): "utter_ticket_added_no_contact",
 }
-
-
-def masked(text: str) -> str:
-    """Hides addresses (first letter and domain kept) and one-time codes."""
-    return without_codes(mask_addresses_in_text(text))
 
 
 def transcript(tracker: Tracker) -> list[dict[str, str]]:

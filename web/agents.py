@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import html
 import os
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from limits import parse, storage, strategies
 
 from common.clients import client_network
 from common.constant_time import same_secret
+from common.handoff import agent_name
 
 COOKIE = "agent_session"
 DEFAULT_SESSION_SECONDS = 8 * 3600
@@ -38,8 +38,6 @@ PAGE_HEADERS = {
 }
 # Where a sign-in may lead: the pages behind it.
 PAGES_BEHIND = ("/insights", "/desk")
-# A name as learners see it: letters first, then letters, digits, spaces, . ' -
-AGENT_NAME = re.compile(r"^[^\W\d_][\w .'-]{0,39}$")
 
 # Wrong tokens per client network: a person mistypes a few times, a script guessing stops.
 SIGN_IN_ATTEMPTS = parse("5 per minute")
@@ -134,11 +132,6 @@ def login_page(message: str = "", status: int = 401, next_page: str = "/insights
     alert = f"<p role='alert'>{html.escape(message)}</p>" if message else ""
     body = LOGIN_PAGE.format(message=alert, next=html.escape(next_page, quote=True))
     return web.Response(text=body, content_type="text/html", status=status, headers=PAGE_HEADERS)
-
-
-def agent_name(text: str) -> str | None:
-    name = " ".join(text.split())
-    return name if AGENT_NAME.match(name) else None
 
 
 async def login(request: web.Request) -> web.Response:

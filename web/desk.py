@@ -25,9 +25,8 @@ import sqlalchemy as sa
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from actions.account_client import AccountClient, AccountServiceUnavailable
-from common.addresses import mask_addresses_in_text
 from common.codes import without_codes
-from common.handoff import OUTCOMES, WRITTEN_BY_KEY
+from common.handoff import OUTCOMES, WRITTEN_BY_KEY, masked
 from insights.article import step_label
 from insights.measures import engine_for
 from web.agents import ON_SIGN_OUT, PAGE_HEADERS, add_sign_in, login_page, signed_in_agent
@@ -155,10 +154,7 @@ async def console(request: web.Request, agent: str) -> web.Response:
 
 
 async def queue_json(request: web.Request, agent: str) -> web.Response:
-    try:
-        present, rows = await current_queue(request, agent)
-    except AccountServiceUnavailable:
-        return web.json_response({"error": "desk_unavailable"}, status=503)
+    present, rows = await current_queue(request, agent)  # desk_errors answers an outage
     return web.json_response({"agents_present": present, "queue": rows})
 
 
@@ -208,32 +204,40 @@ def transcript_lines(
     store: sa.engine.Engine, conversation: str, after: int
 ) -> tuple[list[dict[str, Any]], int]:
     """The conversation's lines after event id `after`, as the agent reads them, and the
-    last id read. Addresses are masked unless the learner proved one; codes always are."""
+    last id read (each poll reads only the new rows). Addresses are masked unless the
+    learner has proved one; codes always are."""
     with store.connect() as connection:
         rows = connection.execute(
-            sa.text("SELECT id, type_name, data FROM events WHERE sender_id = :sender ORDER BY id"),
-            {"sender": conversation},
+            sa.text(
+                "SELECT id, type_name, data FROM events"
+                " WHERE sender_id = :sender AND id > :after ORDER BY id"
+            ),
+            {"sender": conversation, "after": after},
         ).fetchall()
-    proven = False
+        proven = bool(rows) and has_proven_address(connection, conversation)
     lines = []
-    last = after
-    for row_id, kind, data in rows:
-        event = json.loads(data)
-        if kind == "slot" and event.get("name") == PROOF_SLOT:
-            proven = bool(event.get("value"))
-        if row_id <= after:
-            continue
-        last = row_id
-        line = transcript_line(kind, event)
+    for _, kind, data in rows:
+        line = transcript_line(kind, json.loads(data))
         if line is not None:
-            line["text"] = shown(line["text"], proven)
+            line["text"] = without_codes(line["text"]) if proven else masked(line["text"])
             lines.append(line)
-    return lines, last
+    return lines, rows[-1][0] if rows else after
 
 
-def shown(text: str, proven: bool) -> str:
-    text = without_codes(text)
-    return text if proven else mask_addresses_in_text(text)
+def has_proven_address(connection: sa.engine.Connection, conversation: str) -> bool:
+    """Whether the conversation's latest setting of the proof slot holds an address."""
+    slots = connection.execute(
+        sa.text(
+            "SELECT data FROM events WHERE sender_id = :sender AND type_name = 'slot'"
+            " ORDER BY id DESC"
+        ),
+        {"sender": conversation},
+    )
+    for (data,) in slots:
+        event = json.loads(data)
+        if event.get("name") == PROOF_SLOT:
+            return bool(event.get("value"))
+    return False
 
 
 def transcript_line(kind: str, event: dict[str, Any]) -> dict[str, Any] | None:

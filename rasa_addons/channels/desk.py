@@ -43,7 +43,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from common.constant_time import same_secret
-from common.handoff import DESK_KEY, OUTCOMES, WRITTEN_BY_KEY
+from common.handoff import DESK_KEY, OUTCOMES, WRITTEN_BY_KEY, agent_name
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +212,7 @@ def fields(request: Request) -> tuple[str, str, dict[str, Any]]:
     conversation, agent = body.get("conversation_id"), body.get("agent")
     if not isinstance(conversation, str) or not conversation or len(conversation) > 200:
         raise InvalidUsage("conversation_id")
-    if not isinstance(agent, str) or not agent.strip() or len(agent) > 40:
+    name = agent_name(agent) if isinstance(agent, str) else None
+    if name is None:
         raise InvalidUsage("agent")
-    return conversation, agent.strip(), body
+    return conversation, name, body
